@@ -1,0 +1,1 @@
+"""The data layer: canonical records, readers, presets, cleaning and ingestion."""
