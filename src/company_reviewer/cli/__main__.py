@@ -1,0 +1,3 @@
+from company_reviewer.cli import main
+
+main()

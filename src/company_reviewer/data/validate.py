@@ -1,0 +1,117 @@
+"""Turn cleaned canonical rows into :class:`Review` records or quarantine reasons.
+
+Missing optional values (date, ratings, job title) are fine; values that are present but wrong
+(a rating of 7, a date like "yesterday", a shifted column) are not, and the row is quarantined
+with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from pydantic import ValidationError
+
+from company_reviewer.data.records import CANONICAL_COLUMNS, Review
+
+SUB_RATING_PREFIX = "rating__"
+ATTRIBUTE_PREFIX = "attr__"
+_DERIVED_ID_PREFIX = "h"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row that cannot become a review; kept verbatim in the quarantine table."""
+
+    row_number: int | None
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    review: Review
+    content_hash: str
+
+
+def _blank_to_none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if value != value:  # NaN from a numeric column
+        return None
+    return value
+
+
+def _parse_float(name: str, value: Any) -> float | None:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    try:
+        return float(str(value).replace(",", "."))
+    except ValueError:
+        raise ValueError(f"{name}: not a number ({str(value)[:40]!r})") from None
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"date: cannot parse {text[:40]!r} (use yyyy-mm-dd)") from None
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "row"
+        got = item.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {str(got)[:40]!r})"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}{shown}")
+    return "; ".join(parts)
+
+
+def to_review(row: Mapping[str, Any]) -> Accepted | Rejected:
+    """Validate one cleaned canonical row (as produced by a preset and ``clean_frame``)."""
+    row_number = row.get("_row")
+    raw = str(row.get("_raw") or row.get("_raw_line") or "")
+    if _blank_to_none(row.get("_error")):
+        return Rejected(row_number, f"unparsable row: {row['_error']}", raw)
+    try:
+        fields: dict[str, Any] = {
+            name: _blank_to_none(row.get(name))
+            for name in CANONICAL_COLUMNS
+            if name not in ("date", "rating_overall")
+        }
+        fields["date"] = _parse_date(row.get("date"))
+        fields["rating_overall"] = _parse_float("rating_overall", row.get("rating_overall"))
+        fields["review_id"] = fields["review_id"] or ""
+        fields["source"] = fields["source"] or "unknown"
+        sub_ratings = {}
+        attributes = {}
+        for key, value in row.items():
+            if key.startswith(SUB_RATING_PREFIX):
+                parsed = _parse_float(key[len(SUB_RATING_PREFIX):], value)
+                if parsed is not None:
+                    sub_ratings[key[len(SUB_RATING_PREFIX):]] = parsed
+            elif key.startswith(ATTRIBUTE_PREFIX) and _blank_to_none(value) is not None:
+                attributes[key[len(ATTRIBUTE_PREFIX):]] = str(value)
+        review = Review(**fields, sub_ratings=sub_ratings, attributes=attributes)
+    except ValidationError as exc:
+        return Rejected(row_number, _describe(exc), raw)
+    except ValueError as exc:
+        return Rejected(row_number, str(exc), raw)
+    content_hash = review.content_hash()
+    if not review.review_id:
+        # Platforms without ids get a stable one derived from the content, so a re-ingest maps
+        # to the same id and quotes stay traceable.
+        review = review.model_copy(update={"review_id": _DERIVED_ID_PREFIX + content_hash[:15]})
+    return Accepted(review, content_hash)

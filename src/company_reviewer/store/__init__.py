@@ -1,0 +1,1 @@
+"""The review store: SQLAlchemy 2 on SQLite (embedded default) or PostgreSQL, Alembic migrations."""

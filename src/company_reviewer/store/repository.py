@@ -1,0 +1,100 @@
+"""Queries over the store: reviews as frames, companies, quarantine."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+
+from company_reviewer.data.records import CANONICAL_COLUMNS
+from company_reviewer.store import tables
+
+
+def insert_ignoring_conflicts(connection: sa.Connection, table: sa.Table, rows: list[dict], key: str) -> None:
+    """Bulk insert that skips rows whose unique ``key`` already exists (another writer won the race)."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif connection.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - other backends get a plain insert
+        connection.execute(table.insert(), rows)
+        return
+    connection.execute(insert(table).on_conflict_do_nothing(index_elements=[key]), rows)
+
+
+def company_key(source: str, company: str) -> str:
+    """A company name is unique only together with its source."""
+    return f"{source}::{company}"
+
+
+def review_key(source: str, review_id: str) -> str:
+    return f"{source}:{review_id}"
+
+
+def load_reviews_frame(
+    engine: sa.Engine,
+    companies: Sequence[str] | None = None,
+    *,
+    sources: Sequence[str] | None = None,
+    snapshot: str | None = None,
+) -> pd.DataFrame:
+    """Reviews as a frame of canonical columns plus ``pk``, ``review_key``, ``company_key``,
+    ``content_hash``, ``sub_ratings`` and ``attributes``, ordered by primary key.
+
+    ``companies`` matches either a plain company name or a ``source::company`` key; ``snapshot``
+    restricts to the reviews frozen in that snapshot (a join, so any size works).
+    """
+    r = tables.reviews
+    query = sa.select(r).order_by(r.c.id)
+    if companies:
+        plain = [c for c in companies if "::" not in c]
+        keyed = [tuple(c.split("::", 1)) for c in companies if "::" in c]
+        conditions = []
+        if plain:
+            conditions.append(r.c.company.in_(plain))
+        for source, company in keyed:
+            conditions.append(sa.and_(r.c.source == source, r.c.company == company))
+        query = query.where(sa.or_(*conditions))
+    if sources:
+        query = query.where(r.c.source.in_(list(sources)))
+    if snapshot is not None:
+        sr, s = tables.snapshot_reviews, tables.snapshots
+        query = (query.join(sr, sr.c.review_pk == r.c.id).join(s, s.c.id == sr.c.snapshot_id)
+                 .where(s.c.name == snapshot))
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).mappings().all())
+    if frame.empty:
+        frame = pd.DataFrame(columns=[c.name for c in r.columns])
+    frame = frame.rename(columns={"id": "pk"})
+    frame["review_key"] = [review_key(s, i) for s, i in zip(frame["source"], frame["review_id"])]
+    frame["company_key"] = [company_key(s, c) for s, c in zip(frame["source"], frame["company"])]
+    ordered = ["pk", "review_key", "company_key", *CANONICAL_COLUMNS, "sub_ratings", "attributes", "content_hash"]
+    return frame[ordered].reset_index(drop=True)
+
+
+def list_companies(engine: sa.Engine) -> pd.DataFrame:
+    """One row per (source, company): review count, date range, mean overall rating."""
+    r = tables.reviews
+    query = (
+        sa.select(
+            r.c.source, r.c.company, sa.func.count().label("n_reviews"),
+            sa.func.min(r.c.date).label("date_min"), sa.func.max(r.c.date).label("date_max"),
+            sa.func.avg(r.c.rating_overall).label("mean_rating"),
+        )
+        .group_by(r.c.source, r.c.company)
+        .order_by(r.c.company, r.c.source)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return pd.DataFrame(rows, columns=["source", "company", "n_reviews", "date_min", "date_max", "mean_rating"])
+
+
+def quarantined_rows(engine: sa.Engine, limit: int = 50) -> pd.DataFrame:
+    q = tables.quarantine
+    query = sa.select(q.c.id, q.c.source_file, q.c.row_number, q.c.reason, q.c.raw).order_by(q.c.id).limit(limit)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).mappings().all(),
+                            columns=["id", "source_file", "row_number", "reason", "raw"])
