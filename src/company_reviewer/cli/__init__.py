@@ -18,10 +18,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from company_reviewer.cli import data
+    from company_reviewer.cli import data, training_data
 
-    for command in data.COMMANDS:
-        main.add_command(command)
+    for module in (data, training_data):
+        for command in module.COMMANDS:
+            main.add_command(command)
 
 
 _register()
