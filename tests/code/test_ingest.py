@@ -103,7 +103,9 @@ def test_unreadable_files_fail_with_a_message_and_others_still_land(engine, tmp_
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     truncated = tmp_path / "cut.csv.gz"
-    truncated.write_bytes(gzip.compress(b"company,pros\n" + b"Acme,good pay\n" * 2000)[:300])
+    body = "".join(f"Acme {i},good pay {i * 7919 % 10007}\n" for i in range(5000)).encode()
+    compressed = gzip.compress(b"company,pros\n" + body)
+    truncated.write_bytes(compressed[: len(compressed) // 2])
     latin = tmp_path / "latin.csv"
     latin.write_bytes("company,pros\nAcme,Gehalt ist schön\n".encode("latin-1"))
     binary = tmp_path / "blob.csv"
