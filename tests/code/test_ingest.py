@@ -57,14 +57,16 @@ def test_bad_rows_are_quarantined_with_reasons_and_good_rows_land(engine, tmp_pa
         good(5, date="yesterday"),                                           # unparsable date
         good(6, job_title="x" * 5000),                                       # over-long field
         good(7, date="", rating_overall="", job_title=""),                   # missing optional: fine
+        good(8, date="0999-12-31"),                                          # implausible date
     ]
     summary = ingest_file(write(tmp_path / "mixed.csv", rows), engine, source="test")
-    assert (summary.read, summary.stored, summary.duplicates, summary.quarantined) == (7, 2, 0, 5)
+    assert (summary.read, summary.stored, summary.duplicates, summary.quarantined) == (8, 2, 0, 6)
     reasons = quarantined_rows(engine)["reason"].tolist()
     assert any("no review text" in r for r in reasons)
     assert any("rating_overall" in r and "less than or equal to 5" in r for r in reasons)
     assert any("rating_overall: not a number" in r for r in reasons)
     assert any("date: cannot parse" in r for r in reasons)
+    assert any("outside 1990..today" in r for r in reasons)
     assert any("job_title" in r and "at most" in r for r in reasons)
     raw = quarantined_rows(engine)["raw"].tolist()
     assert any("yesterday" in r for r in raw), "the raw row is kept for repair"

@@ -24,6 +24,47 @@ MAX_META_CHARS = {"company": 200, "review_id": 200, "job_title": 300, "employee_
                   "location": 300, "source": 100, "language": 16}
 MAX_TEXT_CHARS_HARD = 100_000
 
+# The content hash is the SHA-256 of this canonical JSON. Stored reviews and derived review ids
+# ("h" + hash) depend on it, so its definition must never change (or a re-ingest duplicates).
+_HASH_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash_of(payload: dict[str, Any]) -> str:
+    """The content hash of a review given as ``Review.model_dump(mode="json")`` without ``language``:
+    every canonical field but ``language`` (``None`` when empty, ``date`` as ``yyyy-mm-dd``,
+    ``rating_overall`` a float), plus ``sub_ratings`` and ``attributes``. Key order does not matter.
+    """
+    return hashlib.sha256(_HASH_JSON.encode(payload).encode("utf-8")).hexdigest()
+
+
+# The same hash for a whole chunk (used by data.fast_validate): the canonical JSON is assembled
+# from the JSON of each value, so values repeated across rows (ratings, dates) are encoded once.
+HASH_KEYS: tuple[str, ...] = tuple(sorted((*(c for c in CANONICAL_COLUMNS if c != "language"),
+                                           "sub_ratings", "attributes")))
+_HASH_TEMPLATE = "{" + ",".join(_HASH_JSON.encode(key) + ":%s" for key in HASH_KEYS) + "}"
+
+
+def hash_json(value: Any) -> str:
+    """``value`` as it appears inside the hashed JSON (a str, None, a float or a dict of those)."""
+    if value is None:
+        return "null"
+    return json.encoder.encode_basestring(value) if type(value) is str else _HASH_JSON.encode(value)
+
+
+def hash_json_strings(values: list[str | None]) -> list[str]:
+    """:func:`hash_json` of each value of a list of strings and Nones."""
+    encode = json.encoder.encode_basestring
+    return [encode(value) if value is not None else "null" for value in values]
+
+
+def content_hashes(columns: dict[str, list[str]]) -> list[str]:
+    """``content_hash_of`` for many reviews at once: ``columns`` maps every name in ``HASH_KEYS``
+    to the :func:`hash_json` of that field, one per review. Equal to ``content_hash_of`` of each
+    review (tests/code/test_validate_fast.py checks it on real and synthetic reviews)."""
+    sha256, template = hashlib.sha256, _HASH_TEMPLATE
+    return [sha256((template % row).encode("utf-8")).hexdigest()
+            for row in zip(*(columns[key] for key in HASH_KEYS))]
+
 
 class Review(BaseModel):
     """One employee review in canonical form."""
@@ -63,9 +104,7 @@ class Review(BaseModel):
 
     def content_hash(self) -> str:
         """Stable hash of everything the reviewer wrote; equal hashes mean the same review."""
-        payload = self.model_dump(mode="json", exclude={"language"})
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        return content_hash_of(self.model_dump(mode="json", exclude={"language"}))
 
     def full_text(self) -> str:
         """All text fields joined, for encoders that read a review as one document."""

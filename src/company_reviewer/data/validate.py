@@ -18,6 +18,8 @@ from company_reviewer.data.records import CANONICAL_COLUMNS, Review
 SUB_RATING_PREFIX = "rating__"
 ATTRIBUTE_PREFIX = "attr__"
 _DERIVED_ID_PREFIX = "h"
+# Online employer reviews do not predate the web; earlier dates are parsing or column errors.
+EARLIEST_DATE = dt.date(1990, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,12 @@ def _parse_date(value: Any) -> dt.date | None:
         return value
     text = str(value).strip()
     try:
-        return dt.date.fromisoformat(text[:10])
+        parsed = dt.date.fromisoformat(text[:10])
     except ValueError:
         raise ValueError(f"date: cannot parse {text[:40]!r} (use yyyy-mm-dd)") from None
+    if not EARLIEST_DATE <= parsed <= dt.date.today() + dt.timedelta(days=1):
+        raise ValueError(f"date: {parsed.isoformat()} is outside {EARLIEST_DATE.year}..today (a wrong column?)")
+    return parsed
 
 
 def _describe(error: ValidationError) -> str:

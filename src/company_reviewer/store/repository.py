@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -12,9 +12,85 @@ from company_reviewer.store import tables
 
 
 def insert_ignoring_conflicts(connection: sa.Connection, table: sa.Table, rows: list[dict], key: str) -> None:
-    """Bulk insert that skips rows whose unique ``key`` already exists (another writer won the race)."""
+    """Bulk insert that skips rows whose unique ``key`` already exists (another writer won the race).
+
+    Runs inside the caller's transaction; rows are stored in input order. Values are bound exactly
+    as SQLAlchemy binds them (the column types' bind processors), but sent in bulk: SQLite gets one
+    ``executemany`` of a prepared ``INSERT ... ON CONFLICT (key) DO NOTHING``, PostgreSQL a ``COPY``
+    (see :func:`_copy_ignoring_conflicts`). Rows whose keys differ, or other backends, go through
+    the plain SQLAlchemy statement.
+    """
     if not rows:
         return
+    dialect = connection.dialect
+    names = list(rows[0])
+    if dialect.name not in ("postgresql", "sqlite") or any(row.keys() != rows[0].keys() for row in rows):
+        _insert_with_sqlalchemy(connection, table, rows, key)
+        return
+    columns = [_bound([row[name] for row in rows], table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+               for name in names]
+    if dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+
+        compiled = insert(table).on_conflict_do_nothing(index_elements=[key]).compile(
+            dialect=dialect, column_keys=names)
+        order = [names.index(name) for name in compiled.positiontup]
+        params = list(zip(*(columns[i] for i in order)))
+        connection.exec_driver_sql(compiled.string, params)
+        return
+    _copy_ignoring_conflicts(connection, table, names, columns, key)
+
+
+def _bound(values: list, processor: Any) -> list:
+    """``processor`` (a column type's bind processor) applied to each value, once per distinct
+    object: rows often share one dict (sub-ratings, attributes) or one date."""
+    if processor is None:
+        return values
+    done: dict[int, Any] = {}
+    out = []
+    for value in values:
+        key = id(value)
+        if key not in done:
+            done[key] = processor(value)
+        out.append(done[key])
+    return out
+
+
+def _copy_ignoring_conflicts(connection: sa.Connection, table: sa.Table, names: list[str],
+                             columns: list[list], key: str) -> None:
+    """PostgreSQL: ``COPY`` straight into the table inside a savepoint, which is all it takes when
+    no row conflicts (ingest has already dropped the stored hashes); if one does (a concurrent
+    writer, a re-run), back to the savepoint and ``COPY`` into a temporary table, then
+    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` in input order."""
+    import psycopg
+
+    quote = connection.dialect.identifier_preparer.quote
+    target = connection.dialect.identifier_preparer.format_table(table)
+    staging = quote(f"_bulk_{table.name}")
+    listed = ", ".join(quote(name) for name in names)
+    with connection.connection.driver_connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT bulk_insert")
+        try:
+            with cursor.copy(f"COPY {target} ({listed}) FROM STDIN") as copy:
+                for row in zip(*columns):
+                    copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT bulk_insert")
+        else:
+            cursor.execute("RELEASE SAVEPOINT bulk_insert")
+            return
+        cursor.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+                       f"SELECT 0::bigint AS _ord, {listed} FROM {target} WITH NO DATA")
+        with cursor.copy(f"COPY {staging} (_ord, {listed}) FROM STDIN") as copy:
+            for row in zip(range(len(columns[0])), *columns):
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {staging} ORDER BY _ord "
+                       f"ON CONFLICT ({quote(key)}) DO NOTHING")
+        cursor.execute(f"DROP TABLE {staging}")
+
+
+def _insert_with_sqlalchemy(connection: sa.Connection, table: sa.Table, rows: list[dict], key: str) -> None:
+    """The plain SQLAlchemy statement (rows with differing keys, other backends)."""
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif connection.dialect.name == "sqlite":
