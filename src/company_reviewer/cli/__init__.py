@@ -18,9 +18,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from company_reviewer.cli import data, training_data
+    from company_reviewer.cli import data, labeling, predict, train, training_data
 
-    for module in (data, training_data):
+    for module in (data, training_data, labeling, train, predict):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -1,0 +1,111 @@
+"""``company-reviewer review``: the product's main job."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from company_reviewer.cli.common import database_option, open_engine
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict:
+    options = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--option")
+        key, value = pair.split("=", 1)
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+@click.command()
+@click.argument("input_path", metavar="INPUT", required=False, type=click.Path(dir_okay=False))
+@click.option("--company", "companies", multiple=True,
+              help="Review only this company (repeatable). Without INPUT: companies in the store (NAME or SOURCE::NAME).")
+@click.option("--max-reviews", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="Reviews used per company (sampled when there are more).")
+@click.option("--sample", "sample", default="stratified", show_default=True,
+              type=click.Choice(["stratified", "random", "recent", "all"]), help="How reviews are chosen.")
+@click.option("--model", default=None, help="Model: embedded (default), baseline:tfidf, baseline:mean, ...")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Model option (repeatable).")
+@click.option("--format", "fmt", default="markdown", show_default=True,
+              type=click.Choice(["json", "jsonl", "markdown"]))
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
+@click.option("--preset", default=None, help="Input layout for INPUT (default: detected).")
+@click.option("--random-state", default=0, show_default=True)
+@database_option
+def review(input_path, companies, max_reviews, sample, model, options, fmt, out, preset, random_state, database_url):
+    """Review companies from INPUT (any file `ingest` reads) or from the store (--company).
+
+    json: one object for one company, else an array; jsonl: one object per line.
+    """
+    from company_reviewer.reviewer.base import UnknownModelError
+    from company_reviewer.reviewer.predict import review_groups
+    from company_reviewer.reviewer.render import to_markdown
+
+    groups = _load_groups(input_path, companies, preset, database_url)
+    try:
+        results = review_groups(groups, model=model, options=_parse_options(options), max_reviews=max_reviews,
+                                sample=sample, random_state=random_state)
+        rendered = _render(results, fmt, to_markdown, progress_total=len(groups))
+    except (UnknownModelError, FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(rendered)
+        click.echo(f"wrote {len(groups)} company review(s) to {out}", err=True)
+    else:
+        click.echo(rendered, nl=False)
+
+
+def _load_groups(input_path, companies, preset, database_url):
+    from company_reviewer.reviewer.predict import company_groups
+
+    if input_path:
+        from company_reviewer.data.load import read_reviews
+        from company_reviewer.data.readers import UnreadableFileError
+
+        try:
+            frame, rejected = read_reviews(input_path, preset=preset)
+        except UnreadableFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if rejected:
+            click.echo(f"note: {len(rejected)} invalid row(s) in {input_path} skipped "
+                       "(run `company-reviewer ingest` to see why)", err=True)
+        try:
+            return company_groups(frame, companies)
+        except KeyError as exc:
+            raise click.ClickException(f"{exc.args[0]} in {input_path}") from exc
+    if not companies:
+        raise click.UsageError("give INPUT, or --company NAME for companies already in the store")
+    from company_reviewer.store.repository import load_reviews_frame
+
+    engine = open_engine(database_url)
+    groups = []
+    for name in companies:
+        frame = load_reviews_frame(engine, [name])
+        if frame.empty:
+            raise click.ClickException(f"no reviews for {name!r} in the store; see `company-reviewer companies`")
+        groups.append((name.split("::", 1)[-1], frame))
+    return groups
+
+
+def _render(results, fmt, to_markdown, progress_total: int) -> str:
+    from tqdm import tqdm
+
+    reviews = list(tqdm(results, total=progress_total, desc="reviewing", unit=" company",
+                        disable=progress_total < 2 or not sys.stderr.isatty(), leave=False))
+    if fmt == "jsonl":
+        return "".join(r.model_dump_json() + "\n" for r in reviews)
+    if fmt == "json":
+        payload = [r.model_dump(mode="json") for r in reviews]
+        return json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2) + "\n"
+    return "\n---\n\n".join(to_markdown(r) for r in reviews)
+
+
+COMMANDS = [review]

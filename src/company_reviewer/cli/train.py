@@ -1,0 +1,43 @@
+"""``company-reviewer train``: rebuild the embedded reviewer's heads from a data snapshot."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from company_reviewer.cli.common import database_option, open_engine
+
+
+@click.command()
+@click.option("--snapshot", default=None, help="Snapshot to train on (default: the shared Glassdoor data, "
+              "ingested and snapshotted on first use).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder for the trained bundle (default: <data dir>/models/embedded).")
+@click.option("--install", is_flag=True, help="Write into the package's shipped artifact folder instead.")
+@click.option("--random-state", default=0, show_default=True)
+@click.option("--max-detector-units", default=60_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@database_option
+def train(snapshot, out, install, random_state, max_detector_units, as_json, database_url):
+    """Train the embedded reviewer (rating heads, dimension detector, polarity) with a fixed seed."""
+    from pathlib import Path
+
+    from company_reviewer.config import data_dir
+    from company_reviewer.reviewer.embedded.bundle import default_artifact_path
+    from company_reviewer.train import TrainConfig, train as run_training
+
+    target = default_artifact_path() if install else Path(out or data_dir() / "models" / "embedded")
+    config = TrainConfig(snapshot=snapshot, random_state=random_state, max_detector_units=max_detector_units)
+    manifest = run_training(open_engine(database_url), target, config)
+    if as_json:
+        click.echo(json.dumps(manifest, default=str))
+        return
+    click.echo(f"trained embedded {manifest['version']} on snapshot {manifest['snapshot']['name']} -> {target}")
+    for name, m in sorted(manifest["test_metrics"].items()):
+        click.echo(f"  {name:22s} MAE {m['mae']:.3f}  Spearman {m['spearman']:.3f}  ({m['companies']} test companies)")
+    if not install:
+        click.echo(f"use it with: company-reviewer review INPUT --option artifact={target}")
+
+
+COMMANDS = [train]

@@ -1,0 +1,76 @@
+"""The reviewer plugin interface.
+
+A reviewer turns one company's reviews into a :class:`CompanyReview`. Every model family (the
+embedded default, the baselines, LLM backends) is a plugin behind this one abstract method; the
+built-in ones register through the same entry-point group a third-party package would use
+(``company_reviewer.reviewers`` in ``pyproject.toml``).
+"""
+
+from __future__ import annotations
+
+import abc
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from company_reviewer.reviewer.schema import CompanyReview
+
+ENTRY_POINT_GROUP = "company_reviewer.reviewers"
+DEFAULT_MODEL = "embedded"
+
+
+class ReviewerOptions(BaseModel):
+    """Options a reviewer accepts; unknown options are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reviewer(abc.ABC):
+    """Base class: subclasses set ``name``/``version`` and implement :meth:`review_company`."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "0"
+    Options: ClassVar[type[ReviewerOptions]] = ReviewerOptions
+
+    def __init__(self, options: ReviewerOptions | dict[str, Any] | None = None, model: str | None = None):
+        self.options = options if isinstance(options, ReviewerOptions) else self.Options(**(options or {}))
+        self.model = model
+
+    @abc.abstractmethod
+    def review_company(self, company: str, reviews: pd.DataFrame) -> CompanyReview:
+        """Review one company from its reviews (a frame of canonical columns, already sampled)."""
+
+
+class UnknownModelError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_models() -> list[str]:
+    return sorted(_registry())
+
+
+def get_reviewer(spec: str | None = None, options: dict[str, Any] | None = None) -> Reviewer:
+    """Resolve a ``--model`` value: ``embedded``, ``baseline:tfidf``, ``llm:llamacpp[:path]`` ...
+
+    The part before the first ``:`` names the plugin family when the whole spec is not registered;
+    the rest is handed to the plugin as ``model``.
+    """
+    spec = spec or DEFAULT_MODEL
+    registry = _registry()
+    if spec in registry:
+        family, model = spec, None
+    else:
+        family, _, model = spec.partition(":")
+        if family not in registry:
+            known = ", ".join(available_models())
+            raise UnknownModelError(f"unknown model {spec!r}; available: {known}")
+    cls = registry[family].load()
+    return cls(options=options, model=model or None)
