@@ -134,3 +134,12 @@ def test_unfitted_model_refuses() -> None:
 def test_sentence_split_decodes_entities() -> None:
     assert split_sentences("Pay &amp; perks. Long hours!\nNo growth") == ["Pay & perks.", "Long hours!", "No growth"]
     assert split_sentences(None) == [] and split_sentences(float("nan")) == []
+
+
+def test_shipped_model_loads_and_predicts(data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    from company_reviewer.reviewer.rating import artifact_path, load_default
+
+    assert (artifact_path() / "rating.json").is_file(), "the package ships the trained rating heads"
+    _, test = data
+    est = load_default().predict_company(test.sample(30, random_state=8)[TEXT], n_boot=20)
+    assert all(1.0 <= e.low <= e.rating <= e.high <= 5.0 for e in est.values())

@@ -335,17 +335,17 @@ class RatingModel:
 
 
 def artifact_path() -> Path:
-    """Where the shipped, fully trained rating heads live inside the package."""
+    """Where the shipped, fully trained rating heads live: the embedded reviewer's bundle."""
     from importlib.resources import files
 
-    return Path(str(files("company_reviewer"))) / "artifacts" / "rating"
+    return Path(str(files("company_reviewer"))) / "artifacts" / "embedded" / "rating"
 
 
 def load_default(encoder: Any = None) -> RatingModel:
-    """The shipped model (trained on all development companies by ``bench/rating_accuracy.py --save``)."""
+    """The shipped model (rebuilt by ``company-reviewer train`` or ``bench/rating_accuracy.py --save``)."""
     path = artifact_path()
     if not (path / "rating.json").is_file():
-        raise FileNotFoundError(f"no shipped rating model at {path}; train one with bench/rating_accuracy.py --save {path}")
+        raise FileNotFoundError(f"no shipped rating model at {path}; run `company-reviewer train`")
     return RatingModel.load(path, encoder=encoder)
 
 
