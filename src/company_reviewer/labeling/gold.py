@@ -2,8 +2,8 @@
 
 Two gold sets are used:
 
-* ``glassdoor_dev`` - opinion units of Glassdoor reviews hand-labeled with the dimension(s) they
-  talk about and their polarity. The packaged CSV (``labeling/gold/glassdoor_dev.csv``) holds
+* ``dev_references`` - opinion units of Glassdoor reviews hand-labeled with the dimension(s) they
+  talk about and their polarity. The packaged CSV (``labeling/gold/dev_references.csv``) holds
   references only: ``source, company, review_key, field, start, end, dimensions, polarity`` and
   ``unit_hash`` (12 hex digits of the SHA-1 of the unit text: a fingerprint, not the text). The
   derived ids of reviews without a platform id hash the cleaned review, so a change to cleaning
@@ -16,7 +16,7 @@ Two gold sets are used:
   category's answer gets that category's ``maps_to`` dimensions (categories mapping to nothing
   are left out). No polarity. The category is the label here, so no labeling function may read it.
 
-Annotation guide used for ``glassdoor_dev`` (one annotator, reading each unit in isolation, as
+Annotation guide used for ``dev_references`` (one annotator, reading each unit in isolation, as
 the labeling functions do): a dimension is assigned when the unit states or clearly implies an
 opinion or fact about it ("long hours" -> work_life_balance, "great team" -> colleagues); several
 when it covers several ("good pay and benefits"); none for generic verdicts ("great company"),
@@ -55,7 +55,7 @@ def unit_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def gold_path(name: str = "glassdoor_dev") -> Path:
+def gold_path(name: str = "dev_references") -> Path:
     """The packaged gold reference file ``labeling/gold/<name>.csv``."""
     return Path(str(resources.files("company_reviewer.labeling") / "gold" / f"{name}.csv"))
 
