@@ -62,17 +62,12 @@ def gold_path(name: str = "dev_references") -> Path:
 
 @functools.lru_cache(maxsize=2)
 def _canonical_reviews_cached(path: str) -> pd.DataFrame:
-    from company_reviewer.data.clean import clean_frame
-    from company_reviewer.data.presets import detect_preset, get_preset
-    from company_reviewer.data.readers import iter_chunks
+    from company_reviewer.data.load import canonical_chunks
     from company_reviewer.data.validate import Accepted, to_review
     from company_reviewer.store.repository import company_key, review_key
 
     records: list[dict[str, Any]] = []
-    preset: str | None = None
-    for chunk in iter_chunks(path, chunk_rows=10_000):
-        preset = preset or detect_preset(list(chunk.columns))
-        canonical = clean_frame(get_preset(preset).to_canonical(chunk))
+    for canonical in canonical_chunks(path):
         # to_review is what ingest runs, so derived ids ("h" + content hash) match the store.
         for row in canonical.to_dict("records"):
             outcome = to_review(row)
