@@ -336,9 +336,9 @@ class RatingModel:
 
 def artifact_path() -> Path:
     """Where the shipped, fully trained rating heads live: the embedded reviewer's bundle."""
-    from importlib.resources import files
+    from company_reviewer.reviewer.embedded.bundle import default_artifact_path
 
-    return Path(str(files("company_reviewer"))) / "artifacts" / "embedded" / "rating"
+    return default_artifact_path() / "rating"
 
 
 def load_default(encoder: Any = None) -> RatingModel:

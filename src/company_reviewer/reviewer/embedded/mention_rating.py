@@ -24,7 +24,7 @@ class MentionRatingModel:
         self.prior_grid = prior_grid
 
     @staticmethod
-    def _feature(balance: np.ndarray, mentions: np.ndarray, k: float) -> np.ndarray:
+    def _shrunk(balance, mentions, k: float) -> np.ndarray:
         mentions = np.asarray(mentions, dtype=float)
         return np.asarray(balance, dtype=float) * mentions / (mentions + k)
 
@@ -33,7 +33,7 @@ class MentionRatingModel:
         residual = np.asarray(target, float) - np.asarray(base, float)
         best = None
         for k in self.prior_grid:
-            x = self._feature(balance, mentions, k)
+            x = self._shrunk(balance, mentions, k)
             design = np.column_stack([x, np.ones_like(x)])
             coef, *_ = np.linalg.lstsq(design, residual, rcond=None)
             error = float(np.mean(np.abs(design @ coef - residual)))
@@ -43,8 +43,12 @@ class MentionRatingModel:
         self.train_mae_ = best[0]
         return self
 
+    def signal(self, balance, mentions) -> np.ndarray:
+        """The mention balance shrunk by the fitted prior strength: ``balance * m / (m + k)``."""
+        return self._shrunk(balance, mentions, self.prior_strength_)
+
     def predict(self, balance, mentions, base) -> np.ndarray:
-        x = self._feature(balance, mentions, self.prior_strength_)
+        x = self.signal(balance, mentions)
         return np.clip(np.asarray(base, float) + self.slope_ * x + self.intercept_, 1.0, 5.0)
 
     def to_dict(self) -> dict:

@@ -14,7 +14,9 @@ import pandas as pd
 from pydantic import Field
 
 from company_reviewer.reviewer.base import Reviewer, ReviewerOptions
-from company_reviewer.reviewer.embedded.analysis import CompanyUnits, analyse_units, mention_stats, review_leans
+from company_reviewer.reviewer.embedded.analysis import (
+    POLARITY_MARGIN, CompanyUnits, analyse_units, mention_stats, review_leans,
+)
 from company_reviewer.reviewer.embedded.bundle import load_bundle
 from company_reviewer.reviewer.embedded.evidence import cluster_points, medoid, mmr_select, quote_quality
 from company_reviewer.reviewer.embedded.writing import DimensionFacts, Point, bullets, dimension_summary, verdict
@@ -119,10 +121,7 @@ class EmbeddedReviewer(Reviewer):
         for members in by_target.values():
             if len(members) < 2:
                 continue
-            signal = {
-                d: all_stats[d][2].balance * all_stats[d][2].mentions / (all_stats[d][2].mentions + model.prior_strength_)
-                for d in members
-            }
+            signal = {d: float(model.signal(all_stats[d][2].balance, all_stats[d][2].mentions)) for d in members}
             centre = float(np.mean(list(signal.values())))
             shifts.update({d: float(model.slope_ * (x - centre)) for d, x in signal.items()})
         return shifts
@@ -144,8 +143,8 @@ class EmbeddedReviewer(Reviewer):
         draws = lean_by_review[rng.integers(0, n_reviews, size=(self.options.n_boot, n_reviews))]
         mentioned = ~np.isnan(draws)
         counts = mentioned.sum(axis=1)
-        pos = np.nansum(draws > 0.2, axis=1)
-        neg = np.nansum(draws < -0.2, axis=1)
+        pos = np.nansum(draws > POLARITY_MARGIN, axis=1)
+        neg = np.nansum(draws < -POLARITY_MARGIN, axis=1)
         balance = np.where(counts > 0, (pos - neg) / np.maximum(counts, 1), 0.0)
         samples = model.predict(balance, counts, np.full(len(counts), base))
         # The bootstrap sees sampling noise only; the transfer's own residual error widens it.
