@@ -1,0 +1,1 @@
+"""LLM reviewers: text generation backends (plugins) and the reviewer that uses them."""

@@ -1,0 +1,71 @@
+"""The backend interface every LLM family implements: one abstract method, ``complete``.
+
+Backends register under the entry-point group ``company_reviewer.llm_backends`` (the built-in
+``llamacpp``, ``openai`` and ``transformers`` too), so a third-party package can add one without
+touching this code. Options are a pydantic model that forbids unknown fields.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+ENTRY_POINT_GROUP = "company_reviewer.llm_backends"
+
+
+class BackendOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class LLMBackendError(RuntimeError):
+    """The backend could not produce a completion (unreachable server, missing model file...)."""
+
+
+class LLMBackend(abc.ABC):
+    name: ClassVar[str]
+    Options: ClassVar[type[BackendOptions]] = BackendOptions
+
+    def __init__(self, options: BackendOptions | dict[str, Any] | None = None, model: str | None = None):
+        self.options = options if isinstance(options, BackendOptions) else self.Options(**(options or {}))
+        self.model = model
+
+    @abc.abstractmethod
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+    ) -> Completion:
+        """Chat completion; with ``json_schema`` the backend constrains output to that schema."""
+
+
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_backends() -> list[str]:
+    return sorted(_registry())
+
+
+def get_backend(spec: str, options: dict[str, Any] | None = None) -> LLMBackend:
+    """``llamacpp``, ``llamacpp:/path/model.gguf``, ``openai:gpt-4o-mini``, ``transformers:/dir``."""
+    name, _, model = spec.partition(":")
+    registry = _registry()
+    if name not in registry:
+        raise LLMBackendError(f"unknown LLM backend {name!r}; available: {', '.join(available_backends())}")
+    return registry[name].load()(options=options, model=model or None)
