@@ -1,0 +1,1 @@
+"""Monitoring: data drift, prediction drift and silent-failure signals against a reference."""
