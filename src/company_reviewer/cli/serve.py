@@ -1,3 +1,94 @@
-"""Placeholder: filled in by the serve work; lists the click commands this module contributes."""
+"""``company-reviewer serve`` (API and web UI on one port) and ``company-reviewer keys`` (API keys)."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import click
+
+from company_reviewer.cli.common import database_option, open_engine
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--open-access", is_flag=True,
+              help="No API keys (loopback addresses only): for one person on their own machine.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log every request to stdout (uvicorn's access log).")
+@database_option
+def serve(host, port, open_access, access_log, database_url):
+    """Serve the REST API (under /v1, docs at /docs) and the web UI (at /) on one port.
+
+    Clients send `Authorization: Bearer KEY`; create keys with `company-reviewer keys create NAME`.
+    """
+    import os
+
+    import uvicorn
+
+    from company_reviewer.serve.config import LOOPBACK_HOSTS, ServeSettings
+
+    if open_access and host not in LOOPBACK_HOSTS:
+        raise click.UsageError(f"--open-access serves without keys, so only on a loopback address "
+                               f"({', '.join(sorted(LOOPBACK_HOSTS))}), not {host}")
+    engine = open_engine(database_url)  # a clear message now if the store cannot be opened
+    settings = ServeSettings.from_env(database_url=engine.url.render_as_string(hide_password=False),
+                                      open_access=open_access)
+    # The app factory reads its settings from the environment, like any uvicorn deployment would.
+    os.environ["COMPANY_REVIEWER_DATABASE_URL"] = settings.database_url
+    os.environ["COMPANY_REVIEWER_OPEN_ACCESS"] = "1" if open_access else "0"
+    access = "open access (no keys)" if open_access else "API keys required"
+    click.echo(f"serving on http://{host}:{port}/ (UI), /v1 (API), /docs (OpenAPI); {access}", err=True)
+    uvicorn.run("company_reviewer.serve.app:create_app", factory=True, host=host, port=port,
+                log_level="info", access_log=access_log)
+
+
+@click.group()
+def keys():
+    """API keys: create, list, revoke (only a hash of each key is stored)."""
+
+
+@keys.command("create")
+@click.argument("name")
+@database_option
+def keys_create(name, database_url):
+    """Create a key for NAME; the key is printed once, alone on the last line."""
+    from company_reviewer.serve.auth import ApiKeyError, create_key
+
+    try:
+        key = create_key(open_engine(database_url), name)
+    except ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created API key {name!r}; store it now, it cannot be shown again. Use it as "
+               "`Authorization: Bearer KEY`:")
+    click.echo(key)
+
+
+@keys.command("list")
+@database_option
+def keys_list(database_url):
+    """Keys by name, prefix, creation and revocation time."""
+    from company_reviewer.serve.auth import list_keys
+
+    found = list_keys(open_engine(database_url))
+    if not found:
+        click.echo("no API keys; create one with `company-reviewer keys create NAME`")
+        return
+    for key in found:
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        click.echo(f"{key.name}\t{key.prefix}...\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{state}")
+
+
+@keys.command("revoke")
+@click.argument("name")
+@database_option
+def keys_revoke(name, database_url):
+    """Revoke NAME's key (servers stop accepting it within seconds)."""
+    from company_reviewer.serve.auth import ApiKeyError, revoke_key
+
+    try:
+        revoke_key(open_engine(database_url), name)
+    except ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked the key {name!r}")
+
+
+COMMANDS = [serve, keys]

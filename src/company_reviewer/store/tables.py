@@ -77,3 +77,60 @@ snapshot_reviews = sa.Table(
     sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("review_pk", sa.Integer, sa.ForeignKey("reviews.id"), primary_key=True),
 )
+
+# -- Serving (migration 0002): API keys, the prediction log, the review cache, batch jobs ---------
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False),  # shown in listings; the key itself is never stored
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),  # sha256 of the whole key
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+prediction_log = sa.Table(
+    "prediction_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("company", sa.String(300), nullable=False),
+    sa.Column("input_hash", sa.String(64), nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("model_version", sa.String(100), nullable=False),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    # The CompanyReview; SQL NULL (not JSON null) for cache hits and errors.
+    sa.Column("output", sa.JSON(none_as_null=True)),
+    sa.Column("status", sa.String(20), nullable=False),  # ok | cached | error
+    sa.Index("ix_prediction_log_created_at", "created_at"),
+    sa.Index("ix_prediction_log_company", "company"),
+)
+
+review_cache = sa.Table(
+    "review_cache", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("company", sa.String(300), nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("model_version", sa.String(100), nullable=False),
+    sa.Column("data_fingerprint", sa.String(64), nullable=False),
+    sa.Column("max_reviews", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("output", sa.Text, nullable=False),  # the CompanyReview JSON, served as stored
+    sa.UniqueConstraint("company", "model_name", "max_reviews", name="uq_review_cache_entry"),
+)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("api_key_id", sa.Integer),  # the key that created it (only that key may read it)
+    sa.Column("status", sa.String(20), nullable=False),  # queued | running | done | failed
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("n_total", sa.Integer, nullable=False),
+    sa.Column("n_done", sa.Integer, nullable=False),
+    sa.Column("result", sa.JSON(none_as_null=True)),
+    sa.Column("error", sa.Text),
+)

@@ -1,0 +1,55 @@
+"""Serving settings, each overridable by a ``COMPANY_REVIEWER_*`` environment variable."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from company_reviewer.config import ENV_PREFIX, Settings
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"{ENV_PREFIX}{name}", default)
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How the service behaves; build with :meth:`from_env`, change with :meth:`replace`.
+
+    ``open_access`` turns API keys off (every request is allowed, rate-limited per client
+    address); the CLI allows it only on a loopback address, for one person on their own machine.
+    """
+
+    database_url: str
+    open_access: bool = False
+    rate_per_second: float = 10.0       # token bucket refill per API key
+    rate_burst: int = 30                # bucket size: requests a key may make at once
+    max_request_bytes: int = 5_000_000  # larger bodies get 413
+    max_reviews: int = 50               # default reviews sampled per company
+    cache_check_seconds: float = 2.0    # how long a cached review is served before its data is re-checked
+    key_cache_seconds: float = 10.0     # how long a verified (or revoked) key is remembered
+    chat_model: str | None = None       # LLM backend spec for chat answers; None: extractive answers
+    memory_cache_items: int = 1024
+
+    @classmethod
+    def from_env(cls, database_url: str | None = None, **overrides) -> "ServeSettings":
+        base = Settings.from_env(database_url=database_url)
+        values = dict(
+            database_url=base.database_url,
+            open_access=_env("OPEN_ACCESS", "0").lower() in ("1", "true", "yes"),
+            rate_per_second=float(_env("RATE_PER_SECOND", "10")),
+            rate_burst=int(_env("RATE_BURST", "30")),
+            max_request_bytes=int(_env("MAX_REQUEST_BYTES", "5000000")),
+            max_reviews=base.max_reviews,
+            cache_check_seconds=float(_env("CACHE_CHECK_SECONDS", "2")),
+            key_cache_seconds=float(_env("KEY_CACHE_SECONDS", "10")),
+            chat_model=os.environ.get(f"{ENV_PREFIX}CHAT_MODEL") or None,
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes) -> "ServeSettings":
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,229 @@
+"""Reviewing for the API: one loaded reviewer per model, the review cache, the prediction log.
+
+Store companies are served from a cache keyed by the model (name and version) and a fingerprint
+of the company's reviews (their content hashes), so a new model version or new reviews mean a
+fresh review. In front of the store's ``review_cache`` table sits an in-memory LRU of ready JSON
+bytes, re-checked against the store every ``cache_check_seconds``: the hot path touches neither
+the database nor the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+
+from company_reviewer.reviewer.base import Reviewer, available_models, get_reviewer
+from company_reviewer.reviewer.schema import CompanyReview
+from company_reviewer.serve.config import ServeSettings
+from company_reviewer.serve.inputs import ValidReviews, fingerprint
+from company_reviewer.serve.predictions import PredictionLog
+from company_reviewer.store import tables
+
+BASELINES = ("baseline:tfidf", "baseline:mean")
+
+
+class UnknownCompany(LookupError):
+    pass
+
+
+@dataclass
+class CachedReview:
+    body: bytes              # the CompanyReview JSON, served as is
+    model_name: str          # as the review reports it
+    model_version: str
+    reviewer_version: str    # the loaded reviewer's version when it was made (the cache key part)
+    data_fingerprint: str
+    checked_at: float = field(default=0.0)
+
+
+def listed_models() -> list[str]:
+    """Models a client can ask for: the registered reviewers, with the baselines spelled out."""
+    names = [name for name in available_models() if name != "baseline"]
+    return sorted(set(names) | set(BASELINES), key=lambda name: (name != "embedded", name))
+
+
+def company_filter(company: str):
+    """The store condition for a plain company name or a ``SOURCE::NAME`` key
+    (as ``store.repository.load_reviews_frame`` reads it)."""
+    r = tables.reviews
+    if "::" in company:
+        source, name = company.split("::", 1)
+        return sa.and_(r.c.source == source, r.c.company == name)
+    return r.c.company == company
+
+
+def display_name(company: str) -> str:
+    return company.split("::", 1)[-1]
+
+
+class ReviewService:
+    def __init__(self, engine: sa.Engine, settings: ServeSettings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.log = PredictionLog(engine)
+        self._reviewers: dict[str, Reviewer] = {}
+        self._reviewers_lock = threading.Lock()
+        self._memory: OrderedDict[tuple, CachedReview] = OrderedDict()
+        self._memory_lock = threading.Lock()
+        self._compute_locks: dict[tuple, threading.Lock] = {}
+
+    # -- models -----------------------------------------------------------------------------
+    def reviewer(self, spec: str | None) -> Reviewer:
+        """The loaded reviewer for ``spec`` (loaded once per process; raises UnknownModelError)."""
+        spec = spec or "embedded"
+        with self._reviewers_lock:
+            if spec not in self._reviewers:
+                self._reviewers[spec] = get_reviewer(spec)
+            return self._reviewers[spec]
+
+    def review_frame(self, company: str, frame: pd.DataFrame, spec: str | None, max_reviews: int) -> CompanyReview:
+        from company_reviewer.sampling import sample_reviews
+
+        chosen = sample_reviews(frame, k=max_reviews, strategy="stratified", random_state=0)
+        return self.reviewer(spec).review_company(company, chosen)
+
+    # -- posted reviews (never cached: every request runs the model) ------------------------------
+    def review_posted(self, company: str, reviews: ValidReviews, spec: str | None, max_reviews: int | None,
+                      request_id: str) -> CompanyReview:
+        started = time.perf_counter()
+        try:
+            review = self.review_frame(company, reviews.frame, spec, max_reviews or self.settings.max_reviews)
+        except Exception:
+            self._log_error(request_id, company, reviews.fingerprint, spec, started)
+            raise
+        self.log.record(request_id=request_id, company=company, input_hash=reviews.fingerprint,
+                        model_name=review.model.name, model_version=review.model.version,
+                        latency_ms=(time.perf_counter() - started) * 1000, output=review.model_dump(mode="json"),
+                        status="ok")
+        return review
+
+    # -- store companies (cached) -----------------------------------------------------------------
+    def cached_fast(self, company: str, spec: str, max_reviews: int) -> CachedReview | None:
+        """The in-memory review when it was checked against the store recently, else None."""
+        with self._memory_lock:
+            entry = self._memory.get((company, spec, max_reviews))
+            if entry is not None and time.monotonic() - entry.checked_at < self.settings.cache_check_seconds:
+                self._memory.move_to_end((company, spec, max_reviews))
+                return entry
+        return None
+
+    def company_review(self, company: str, spec: str, max_reviews: int, request_id: str) -> tuple[CachedReview, bool]:
+        """``(review, computed)`` for a store company: from memory, the store cache, or the model."""
+        key = (company, spec, max_reviews)
+        started = time.perf_counter()
+        data_fingerprint = self.store_fingerprint(company)
+        version = str(self.reviewer(spec).version)
+        entry = self._valid_entry(key, version, data_fingerprint)
+        if entry is None:
+            lock = self._compute_locks.setdefault(key, threading.Lock())
+            with lock:  # one computation per company and model, however many requests wait for it
+                entry = self._valid_entry(key, version, data_fingerprint)
+                if entry is None:
+                    entry = self._compute(key, version, data_fingerprint, request_id, started)
+                    return entry, True
+        return entry, False
+
+    def log_cache_hit(self, company: str, entry: CachedReview, request_id: str, started: float) -> None:
+        self.log.record(request_id=request_id, company=company, input_hash=entry.data_fingerprint,
+                        model_name=entry.model_name, model_version=entry.model_version,
+                        latency_ms=(time.perf_counter() - started) * 1000, output=None, status="cached")
+
+    def store_fingerprint(self, company: str) -> str:
+        with self.engine.connect() as connection:
+            hashes = connection.execute(sa.select(tables.reviews.c.content_hash).where(company_filter(company))).scalars().all()
+        if not hashes:
+            raise UnknownCompany(company)
+        return fingerprint(hashes)
+
+    def _valid_entry(self, key: tuple, version: str, data_fingerprint: str) -> CachedReview | None:
+        with self._memory_lock:
+            entry = self._memory.get(key)
+        if entry is None or entry.reviewer_version != version or entry.data_fingerprint != data_fingerprint:
+            entry = self._from_store(key, version, data_fingerprint)
+            if entry is None:
+                return None
+        entry.checked_at = time.monotonic()
+        self._remember(key, entry)
+        return entry
+
+    def _from_store(self, key: tuple, version: str, data_fingerprint: str) -> CachedReview | None:
+        c = tables.review_cache
+        company, spec, max_reviews = key
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(c.c.output).where(
+                c.c.company == company, c.c.model_name == spec, c.c.max_reviews == max_reviews,
+                c.c.model_version == version, c.c.data_fingerprint == data_fingerprint)).first()
+        if row is None:
+            return None
+        review = CompanyReview.model_validate_json(row[0])
+        return CachedReview(row[0].encode("utf-8"), review.model.name, review.model.version, version, data_fingerprint)
+
+    def _compute(self, key: tuple, version: str, data_fingerprint: str, request_id: str,
+                 started: float) -> CachedReview:
+        from company_reviewer.store.repository import load_reviews_frame
+
+        company, spec, max_reviews = key
+        frame = load_reviews_frame(self.engine, [company])
+        try:
+            review = self.review_frame(display_name(company), frame, spec, max_reviews)
+        except Exception:
+            self._log_error(request_id, company, data_fingerprint, spec, started)
+            raise
+        body = review.model_dump_json()
+        c = tables.review_cache
+        with self.engine.begin() as connection:
+            # One row per company, model and sample size: a new version or new data replaces it.
+            connection.execute(c.delete().where(c.c.company == company, c.c.model_name == spec,
+                                                c.c.max_reviews == max_reviews))
+            connection.execute(c.insert().values(
+                company=company, model_name=spec, model_version=version, data_fingerprint=data_fingerprint,
+                max_reviews=max_reviews, created_at=dt.datetime.now(dt.timezone.utc), output=body))
+        entry = CachedReview(body.encode("utf-8"), review.model.name, review.model.version, version, data_fingerprint,
+                             checked_at=time.monotonic())
+        self._remember(key, entry)
+        self.log.record(request_id=request_id, company=company, input_hash=data_fingerprint,
+                        model_name=review.model.name, model_version=review.model.version,
+                        latency_ms=(time.perf_counter() - started) * 1000, output=review.model_dump(mode="json"),
+                        status="ok")
+        return entry
+
+    def _remember(self, key: tuple, entry: CachedReview) -> None:
+        with self._memory_lock:
+            self._memory[key] = entry
+            self._memory.move_to_end(key)
+            while len(self._memory) > self.settings.memory_cache_items:
+                self._memory.popitem(last=False)
+
+    def _log_error(self, request_id: str, company: str, input_hash: str, spec: str | None, started: float) -> None:
+        self.log.record(request_id=request_id, company=company, input_hash=input_hash, model_name=spec or "embedded",
+                        model_version="", latency_ms=(time.perf_counter() - started) * 1000, output=None,
+                        status="error")
+
+    # -- listings -----------------------------------------------------------------------------------
+    def companies(self) -> list[dict]:
+        from company_reviewer.store.repository import company_key, list_companies
+
+        listing = list_companies(self.engine)
+        return [{"key": company_key(row.source, row.company), "company": row.company, "source": row.source,
+                 "n_reviews": int(row.n_reviews),
+                 "date_min": None if pd.isna(row.date_min) else str(row.date_min),
+                 "date_max": None if pd.isna(row.date_max) else str(row.date_max),
+                 "mean_rating": None if pd.isna(row.mean_rating) else round(float(row.mean_rating), 2)}
+                for row in listing.itertuples()]
+
+    def source_review(self, company: str, review_id: str) -> dict | None:
+        r = tables.reviews
+        columns = ("company", "review_id", "date", "job_title", "rating_overall", "headline", "pros", "cons",
+                   "advice", "text", "source")
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(*(r.c[name] for name in columns))
+                                     .where(company_filter(company), r.c.review_id == review_id)).mappings().first()
+        if row is None:
+            return None
+        return {**row, "date": None if row["date"] is None else row["date"].isoformat()}
