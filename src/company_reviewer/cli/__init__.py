@@ -19,6 +19,7 @@ def main() -> None:
 
 def _register() -> None:
     from company_reviewer.cli import (
+        batch,
         data,
         evaluate,
         finetune,
@@ -30,7 +31,7 @@ def _register() -> None:
         training_data,
     )
 
-    for module in (data, training_data, labeling, train, predict, evaluate, finetune, serve, monitor):
+    for module in (data, training_data, labeling, train, predict, batch, evaluate, finetune, serve, monitor):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -187,7 +187,7 @@ def _health(reference: pd.DataFrame, current: pd.DataFrame, t: Thresholds) -> li
                                 {"reference_p95_ms": float(np.percentile(a, 95)),
                                  "current_p95_ms": float(np.percentile(b, 95))}))
     if "status" in current.columns and len(current):
-        errors = float((current["status"].astype(str) != "ok").mean())
+        errors = float((current["status"].astype(str) == "error").mean())
         checks.append(Check("errors", "health", "share", errors, t.error_share,
                             len(current) >= t.min_samples and errors >= t.error_share, len(reference),
                             len(current), {}))

@@ -1,0 +1,62 @@
+"""``company-reviewer batch``: review many companies, checkpointed, locally or on Ray."""
+
+from __future__ import annotations
+
+import click
+
+from company_reviewer.cli.common import database_option
+
+
+@click.command()
+@click.argument("input_path", metavar="INPUT", required=False, type=click.Path(dir_okay=False))
+@click.option("--company", "companies", multiple=True, help="Only this company (repeatable); without INPUT: from the store.")
+@click.option("--all-stored", is_flag=True, help="Without INPUT: every company in the store.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="JSONL output, one company review per line (written when the run completes).")
+@click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "ray"]))
+@click.option("--ray-address", default=None, envvar="RAY_ADDRESS",
+              help="Ray cluster to join (auto, ray://head:10001); default: start Ray on this machine.")
+@click.option("--workers", type=click.IntRange(1), default=None, help="Ray actors (default: CPUs available).")
+@click.option("--run-name", default=None,
+              help="Checkpoint name; default derived from input and parameters, so the same command resumes.")
+@click.option("--model", default=None, help="Model: embedded (default), baseline:tfidf, llm:llamacpp, ...")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Model option (repeatable).")
+@click.option("--max-reviews", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--sample", default="stratified", show_default=True,
+              type=click.Choice(["stratified", "random", "recent", "all"]))
+@click.option("--preset", default=None, help="Input layout for INPUT (default: detected).")
+@click.option("--random-state", default=0, show_default=True)
+@database_option
+def batch(input_path, companies, all_stored, out, engine, ray_address, workers, run_name, model, options,
+          max_reviews, sample, preset, random_state, database_url):
+    """Review every company of INPUT (or of the store) and write JSONL, resumably.
+
+    Each company's result is committed to the store (--database) as soon as it exists; killing the
+    run and rerunning the same command skips finished companies and writes no duplicates. Use
+    PostgreSQL when Ray workers on several machines write.
+    """
+    from company_reviewer.batch.checkpoint import RunMismatchError
+    from company_reviewer.batch.runner import run_batch
+    from company_reviewer.batch.tasks import BatchSpec
+    from company_reviewer.cli.predict import _load_groups, _parse_options
+
+    if not input_path and all_stored:
+        from company_reviewer.cli.common import open_engine
+        from company_reviewer.store.repository import list_companies
+
+        companies = tuple(f"{s}::{c}" for s, c in list_companies(open_engine(database_url))[["source", "company"]]
+                          .itertuples(index=False, name=None))
+    groups = _load_groups(input_path, companies, preset, database_url)
+    spec = BatchSpec(model=model, options=_parse_options(options), max_reviews=max_reviews, sample=sample,
+                     random_state=random_state)
+    try:
+        summary = run_batch(groups, spec, engine=engine, database_url=database_url, run_name=run_name, out=out,
+                            ray_address=ray_address, workers=workers)
+    except (RunMismatchError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{summary.run_name}: {summary.total} companies ({summary.already_done} already done, "
+               f"{summary.reviewed} reviewed in {summary.seconds:.1f} s, "
+               f"{summary.companies_per_minute:.0f}/min); wrote {summary.exported} lines to {out}", err=True)
+
+
+COMMANDS = [batch]
