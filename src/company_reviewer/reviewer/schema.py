@@ -5,9 +5,9 @@ Other tools depend on these exact field names; add optional fields only.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
 
 Sentiment = Literal["positive", "negative", "neutral"]
 
@@ -16,13 +16,53 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class _OmitsUnsetProvenance(_Frozen):
+    """Optional provenance fields (set by the LLM reviewer) are left out of the output while None,
+    so the embedded model's JSON stays exactly what it was before they existed."""
+
+    _omit_when_none: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_provenance(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        data = handler(self)
+        for name in self._omit_when_none:
+            if isinstance(data, dict) and data.get(name, ...) is None:
+                data.pop(name)
+        return data
+
+
 class Evidence(_Frozen):
     review_id: str
     quote: str = Field(description="An exact substring of the review's text.")
     sentiment: Sentiment
 
 
-class DimensionReview(_Frozen):
+class Generation(_Frozen):
+    """Where a dimension's text came from: ``llm`` (the model's text, after the grounding check),
+    ``embedded`` (the embedded writer, by choice) or ``fallback`` (the LLM failed: invalid output
+    after every retry, a backend error, or nothing survived the grounding check)."""
+
+    source: Literal["llm", "embedded", "fallback"]
+    kept: list[str] = Field(default_factory=list, description="LLM sentences and bullets that passed the grounding check.")
+    dropped: list[str] = Field(default_factory=list, description="LLM sentences and bullets that failed it.")
+    retries: int = Field(0, ge=0)
+    error: str | None = Field(None, description="Why the LLM text was not used (fallback only).")
+    llm_rating: float | None = Field(None, description="The LLM's own rating before it was kept near the embedded one.")
+
+
+class Usage(_Frozen):
+    """What the LLM calls of one company review cost."""
+
+    prompt_tokens: int = Field(0, ge=0)
+    completion_tokens: int = Field(0, ge=0)
+    llm_calls: int = Field(0, ge=0)
+    retries: int = Field(0, ge=0)
+    fallbacks: int = Field(0, ge=0)
+
+
+class DimensionReview(_OmitsUnsetProvenance):
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("generation",)
+
     label: str
     rating: float | None = Field(default=None, ge=1, le=5)
     interval: tuple[float, float] | None = None
@@ -31,12 +71,16 @@ class DimensionReview(_Frozen):
     pros: list[str] = Field(default_factory=list)
     cons: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+    generation: Generation | None = None
 
 
-class OverallReview(_Frozen):
+class OverallReview(_OmitsUnsetProvenance):
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("generation",)
+
     rating: float | None = Field(default=None, ge=1, le=5)
     interval: tuple[float, float] | None = None
     verdict: str
+    generation: Generation | None = None
 
 
 class ModelInfo(_Frozen):
@@ -44,9 +88,12 @@ class ModelInfo(_Frozen):
     version: str
 
 
-class CompanyReview(_Frozen):
+class CompanyReview(_OmitsUnsetProvenance):
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("usage",)
+
     company: str
     n_reviews_used: int = Field(ge=0)
     model: ModelInfo
     overall: OverallReview
     dimensions: dict[str, DimensionReview]
+    usage: Usage | None = None

@@ -8,6 +8,7 @@ recurring points and quotes chosen from opinion units, and a paragraph written f
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,16 @@ class EmbeddedOptions(ReviewerOptions):
     random_state: int = 0
 
 
+@dataclass(frozen=True)
+class EmbeddedAnalysis:
+    """A company review with what it was written from, for writers built on top (the LLM reviewer)."""
+
+    review: CompanyReview
+    units: CompanyUnits
+    columns: dict[str, int | None]      # dimension id -> column in units.mentions/proba (None: undetected)
+    facts: dict[str, DimensionFacts]
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
@@ -48,6 +59,9 @@ class EmbeddedReviewer(Reviewer):
         return self.bundle.version
 
     def review_company(self, company: str, reviews: pd.DataFrame) -> CompanyReview:
+        return self.analyse(company, reviews).review
+
+    def analyse(self, company: str, reviews: pd.DataFrame) -> EmbeddedAnalysis:
         from company_reviewer.embedding import get_encoder
         from company_reviewer.taxonomy import load_taxonomy
 
@@ -94,7 +108,7 @@ class EmbeddedReviewer(Reviewer):
                 evidence=self._evidence(cu, column) if column is not None else [],
             )
         overall_interval = None if overall.rating is None else (overall.low, overall.high)
-        return CompanyReview(
+        review = CompanyReview(
             company=company,
             n_reviews_used=len(reviews),
             model=ModelInfo(name=self.name, version=self.version),
@@ -105,6 +119,8 @@ class EmbeddedReviewer(Reviewer):
             ),
             dimensions=dimensions,
         )
+        columns = {dimension_id: stats[0] for dimension_id, stats in all_stats.items()}
+        return EmbeddedAnalysis(review=review, units=cu, columns=columns, facts=facts)
 
     def _shared_target_shifts(self, all_stats) -> dict[str, float]:
         """Salary and benefits share Glassdoor's compensation & benefits stars. Their calibrated
