@@ -196,6 +196,32 @@ def train(engine, out: Path, config: TrainConfig = TrainConfig(), progress: bool
     return manifest
 
 
+def track_training(manifest: dict, out: Path, *, register: bool = False,
+                   alias: str | None = None) -> tuple[str | None, str | None]:
+    """Log a training run to MLflow (config, snapshot hash, held-out metrics, the bundle) and, when
+    asked, register the bundle as a new model version with ``alias``. Returns (run id, version);
+    tracking problems are warned about, never fatal to the training that already succeeded."""
+    from company_reviewer.tracking import log_run, register_model
+
+    params = {"config": manifest["config"], "snapshot": manifest["snapshot"]["name"],
+              "data_hash": manifest["snapshot"]["content_hash"], "n_reviews": manifest["snapshot"]["n_reviews"],
+              "taxonomy_hash": manifest["taxonomy"]["hash"], "version": manifest["version"],
+              "detector_units": manifest["detector_units"], "artifact_dir": str(out)}
+    metrics = {"test": manifest["test_metrics"], "baseline": manifest["baseline_test_metrics"]}
+    run_id = log_run("train", params=params, metrics=metrics, artifacts=[(out, "model")],
+                     tags={"snapshot": manifest["snapshot"]["name"]})
+    version = None
+    if (register or alias) and run_id:
+        try:
+            version = register_model(out, alias=alias, run_id=run_id)
+        except Exception as exc:  # noqa: BLE001 - the bundle is written; registering can be redone
+            import sys
+
+            sys.stderr.write(f"warning: registering the model failed ({exc}); retry with "
+                             f"`company-reviewer models register {out}`\n")
+    return run_id, version
+
+
 def model_card(manifest: dict) -> str:
     m, base = manifest["test_metrics"], manifest["baseline_test_metrics"]["tfidf"]
     rows = "\n".join(

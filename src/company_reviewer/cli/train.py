@@ -18,24 +18,35 @@ from company_reviewer.cli.common import database_option, open_engine
 @click.option("--random-state", default=0, show_default=True)
 @click.option("--max-detector-units", default=60_000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.option("--register", is_flag=True, help="Register the bundle in the model registry (MLflow).")
+@click.option("--alias", default=None, help="Register and point this alias (champion, challenger) at it.")
+@click.option("--no-track", is_flag=True, help="Do not log the run to MLflow.")
 @database_option
-def train(snapshot, out, install, random_state, max_detector_units, as_json, database_url):
+def train(snapshot, out, install, random_state, max_detector_units, as_json, register, alias, no_track,
+          database_url):
     """Train the embedded reviewer (rating heads, dimension detector, polarity) with a fixed seed."""
     from pathlib import Path
 
     from company_reviewer.config import data_dir
     from company_reviewer.reviewer.embedded.bundle import default_artifact_path
-    from company_reviewer.train import TrainConfig, train as run_training
+    from company_reviewer.train import TrainConfig, track_training, train as run_training
 
     target = default_artifact_path() if install else Path(out or data_dir() / "models" / "embedded")
     config = TrainConfig(snapshot=snapshot, random_state=random_state, max_detector_units=max_detector_units)
     manifest = run_training(open_engine(database_url), target, config)
+    version = None
+    if not no_track:
+        _, version = track_training(manifest, target, register=register, alias=alias)
+    elif register or alias:
+        raise click.UsageError("--register/--alias need tracking; drop --no-track")
     if as_json:
         click.echo(json.dumps(manifest, default=str))
         return
     click.echo(f"trained embedded {manifest['version']} on snapshot {manifest['snapshot']['name']} -> {target}")
     for name, m in sorted(manifest["test_metrics"].items()):
         click.echo(f"  {name:22s} MAE {m['mae']:.3f}  Spearman {m['spearman']:.3f}  ({m['companies']} test companies)")
+    if version:
+        click.echo(f"registered as version {version}" + (f" ({alias}): review --model {alias}" if alias else ""))
     if not install:
         click.echo(f"use it with: company-reviewer review INPUT --option artifact={target}")
 

@@ -20,6 +20,8 @@ from company_reviewer.reviewer.schema import CompanyReview
 
 ENTRY_POINT_GROUP = "company_reviewer.reviewers"
 DEFAULT_MODEL = "embedded"
+REGISTRY_ALIASES = ("champion", "challenger")  # ``--model champion`` means the registry's champion
+REGISTRY_PREFIX = "registry:"  # ``registry:<alias or version>``
 
 
 class ReviewerOptions(BaseModel):
@@ -61,10 +63,13 @@ def get_reviewer(spec: str | None = None, options: dict[str, Any] | None = None)
     """Resolve a ``--model`` value: ``embedded``, ``baseline:tfidf``, ``llm:llamacpp[:path]`` ...
 
     The part before the first ``:`` names the plugin family when the whole spec is not registered;
-    the rest is handed to the plugin as ``model``.
+    the rest is handed to the plugin as ``model``. ``champion``, ``challenger`` and
+    ``registry:<alias or version>`` are embedded bundles from the model registry.
     """
     spec = spec or DEFAULT_MODEL
     registry = _registry()
+    if spec not in registry and (spec in REGISTRY_ALIASES or spec.startswith(REGISTRY_PREFIX)):
+        return _registered_reviewer(spec, options)
     if spec in registry:
         family, model = spec, None
     else:
@@ -74,3 +79,16 @@ def get_reviewer(spec: str | None = None, options: dict[str, Any] | None = None)
             raise UnknownModelError(f"unknown model {spec!r}; available: {known}")
     cls = registry[family].load()
     return cls(options=options, model=model or None)
+
+
+def _registered_reviewer(spec: str, options: dict[str, Any] | None) -> Reviewer:
+    """The embedded reviewer on the bundle a registry alias or version names."""
+    from company_reviewer.tracking import RegistryError, model_path_for_alias
+
+    name = spec[len(REGISTRY_PREFIX):] if spec.startswith(REGISTRY_PREFIX) else spec
+    try:
+        path = model_path_for_alias(name)
+    except RegistryError as exc:
+        raise UnknownModelError(str(exc)) from exc
+    cls = _registry()["embedded"].load()
+    return cls(options={**(options or {}), "artifact": str(path)}, model=None)
