@@ -81,4 +81,52 @@ def _print_table(result) -> None:
     out.print("[red]drift detected[/red]" if result.drift else "[green]no drift[/green]")
 
 
-COMMANDS = [monitor]
+
+@click.command()
+@click.option("--snapshot", required=True, help="Snapshot to train the challenger on (`snapshot list`).")
+@click.option("--min-improvement", default=0.0, show_default=True,
+              help="Promote only when mean MAE improves by at least this many stars.")
+@click.option("--max-spearman-drop", default=0.02, show_default=True,
+              help="... and mean Spearman falls by no more than this.")
+@click.option("--max-detector-units", default=60_000, show_default=True)
+@click.option("--max-reviews", default=50, show_default=True, help="Reviews per held-out company.")
+@click.option("--random-state", default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Where the challenger bundle goes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@database_option
+def retrain(snapshot, min_improvement, max_spearman_drop, max_detector_units, max_reviews, random_state, out,
+            as_json, database_url):
+    """Train a challenger on SNAPSHOT, evaluate it against the champion on the same held-out
+    companies, and promote it (MLflow alias `champion`) only if it is better."""
+    from company_reviewer.cli.common import open_engine
+    from company_reviewer.retrain import RetrainError, retrain as run_retrain
+    from company_reviewer.store.snapshots import SnapshotError
+
+    try:
+        decision = run_retrain(open_engine(database_url), snapshot, out=out, max_detector_units=max_detector_units,
+                               random_state=random_state, max_reviews=max_reviews,
+                               min_improvement=min_improvement, max_spearman_drop=max_spearman_drop)
+    except (RetrainError, SnapshotError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(decision.to_dict(), indent=2, default=str))
+        return
+    verb = "promoted" if decision.promoted else "kept the champion; challenger not promoted"
+    click.echo(f"challenger v{decision.challenger_version} vs champion v{decision.champion_version} "
+               f"on {len(decision.companies)} held-out companies: {verb}")
+    click.echo(f"  {decision.reason}")
+
+
+@click.command()
+def rollback():
+    """Make the previous champion the champion again (undo the last promotion)."""
+    from company_reviewer.retrain import RetrainError, rollback as run_rollback
+
+    try:
+        demoted, restored = run_rollback()
+    except RetrainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"champion is version {restored} again (version {demoted} kept as `previous`)")
+
+
+COMMANDS = [monitor, retrain, rollback]
