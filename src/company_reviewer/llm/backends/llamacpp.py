@@ -8,6 +8,7 @@ built from the schema (llama.cpp's ``json_object`` + ``schema``).
 
 from __future__ import annotations
 
+import atexit
 import importlib.metadata
 import os
 import threading
@@ -55,6 +56,17 @@ class _LoadedModel:
         self.lock = threading.Lock()
 
 
+_OPEN: list[_LoadedModel] = []
+
+
+@atexit.register
+def _close_open_models() -> None:
+    # Free models before interpreter teardown; Llama.__del__ at that point finds llama.cpp's
+    # bindings already gone and prints a TypeError traceback per model.
+    while _OPEN:
+        _OPEN.pop().llm.close()
+
+
 @lru_cache(maxsize=4)
 def _load(path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int, seed: int) -> _LoadedModel:
     try:
@@ -71,7 +83,9 @@ def _load(path: str, n_ctx: int, n_threads: int | None, n_gpu_layers: int, seed:
                     n_gpu_layers=n_gpu_layers, seed=seed, verbose=False)
     except (ValueError, RuntimeError) as exc:
         raise LLMBackendError(f"llama.cpp could not load {path}: {exc}; is it a GGUF model file?") from exc
-    return _LoadedModel(llm)
+    loaded = _LoadedModel(llm)
+    _OPEN.append(loaded)
+    return loaded
 
 
 class LlamaCppBackend(LLMBackend):
