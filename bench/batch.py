@@ -59,27 +59,17 @@ def main() -> None:
     args = parser.parse_args()
     if args.cold_cache:
         os.environ["COMPANY_REVIEWER_DATA_DIR"] = tempfile.mkdtemp(prefix="cr-bench-")
-    import numpy as np
     from tabulate import tabulate
 
     from company_reviewer.batch.runner import run_batch
     from company_reviewer.batch.tasks import BatchSpec
-    from company_reviewer.config import shared_data_dir
-    from company_reviewer.data.load import read_reviews
-    from company_reviewer.sampling import sample_reviews
+    from resample import resampled_companies
 
-    frame, _ = read_reviews(shared_data_dir() / "glassdoor" / "reviews.csv.gz", preset="glassdoor")
-    frame["key"] = frame["source"] + "::" + frame["company"]
-    sizes = frame["key"].value_counts()
-    keys = sorted(sizes[sizes >= 50].index)
-    rng = np.random.default_rng(0)
-    by_key = {k: g for k, g in frame.groupby("key")}
     groups = []
-    for i, pick in enumerate(rng.integers(0, len(keys), args.companies)):
-        reviews = sample_reviews(by_key[keys[pick]], k=50, strategy="random", random_state=i).copy()
-        reviews["company"] = f"{reviews['company'].iloc[0]} #{i:04d}"
-        groups.append((reviews["company"].iloc[0], reviews))
-    print(f"{len(groups)} companies resampled from {len(keys)} Glassdoor companies, 50 reviews each")
+    for i, (_, reviews) in enumerate(resampled_companies(args.companies)):
+        name = f"{reviews['company'].iloc[0]} #{i:04d}"  # unique names: each is a company of its own
+        groups.append((name, reviews.assign(company=name)))
+    print(f"{len(groups)} companies resampled from the shared Glassdoor companies, 50 reviews each")
 
     rows, outputs = [], {}
     for engine in args.engines.split(","):

@@ -23,22 +23,12 @@ def main() -> None:
     args = parser.parse_args()
     if not args.warm_cache:
         os.environ["COMPANY_REVIEWER_DATA_DIR"] = tempfile.mkdtemp(prefix="cr-bench-")
-    import numpy as np
     import pandas as pd
 
-    from company_reviewer.config import shared_data_dir
-    from company_reviewer.data.load import read_reviews
     from company_reviewer.reviewer.base import get_reviewer
-    from company_reviewer.sampling import sample_reviews
+    from resample import resampled_companies
 
-    frame, _ = read_reviews(shared_data_dir() / "glassdoor" / "reviews.csv.gz", preset="glassdoor")
-    frame["key"] = frame["source"] + "::" + frame["company"]
-    sizes = frame["key"].value_counts()
-    keys = sorted(sizes[sizes >= 50].index)
-    rng = np.random.default_rng(0)
-    chosen = [keys[i] for i in rng.integers(0, len(keys), args.companies)]
-    groups = [(k, sample_reviews(frame[frame["key"] == k], k=50, strategy="random", random_state=i))
-              for i, k in enumerate(chosen)]
+    groups = resampled_companies(args.companies)
     rows = []
     for spec in ("embedded", "baseline:tfidf"):
         reviewer = get_reviewer(spec)
