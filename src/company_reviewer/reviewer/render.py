@@ -22,6 +22,19 @@ def _escape(text: str) -> str:
             .replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("`", "\\`"))
 
 
+def _provenance(generation) -> str | None:
+    """One line saying who wrote a dimension's text, for LLM reviews (None for the embedded model)."""
+    if generation is None:
+        return None
+    dropped = f"; {len(generation.dropped)} LLM sentence(s) dropped by the grounding check" if generation.dropped else ""
+    if generation.source == "llm":
+        return f"*Text written by the LLM ({len(generation.kept)} grounded sentence(s) kept{dropped}).*"
+    if generation.source == "fallback":
+        reason = f": {_escape(generation.error)}" if generation.error else ""
+        return f"*Text from the embedded writer: the LLM output was not usable{reason}{dropped}.*"
+    return "*Text from the embedded writer.*"
+
+
 def to_markdown(review: CompanyReview) -> str:
     o = review.overall
     lines = [
@@ -42,6 +55,9 @@ def to_markdown(review: CompanyReview) -> str:
     for d in review.dimensions.values():
         heading = f"## {d.label}" + ("" if d.rating is None else f" \u2014 {d.rating:.1f}/5")
         lines += ["", heading, "", _escape(d.summary)]
+        provenance = _provenance(getattr(d, "generation", None))
+        if provenance:
+            lines += ["", provenance]
         if d.pros:
             lines += ["", "**Pros**", *[f"- {_escape(p)}" for p in d.pros]]
         if d.cons:
