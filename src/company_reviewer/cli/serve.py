@@ -14,8 +14,11 @@ from company_reviewer.cli.common import database_option, open_engine
               help="No API keys (loopback addresses only): for one person on their own machine.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="Log every request to stdout (uvicorn's access log).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port. Each has its own model copy, review cache and "
+                   "rate limits (a key may make WORKERS times its rate); jobs and the log are shared.")
 @database_option
-def serve(host, port, open_access, access_log, database_url):
+def serve(host, port, open_access, access_log, workers, database_url):
     """Serve the REST API (under /v1, docs at /docs) and the web UI (at /) on one port.
 
     Clients send `Authorization: Bearer KEY`; create keys with `company-reviewer keys create NAME`.
@@ -36,9 +39,11 @@ def serve(host, port, open_access, access_log, database_url):
     os.environ["COMPANY_REVIEWER_DATABASE_URL"] = settings.database_url
     os.environ["COMPANY_REVIEWER_OPEN_ACCESS"] = "1" if open_access else "0"
     access = "open access (no keys)" if open_access else "API keys required"
-    click.echo(f"serving on http://{host}:{port}/ (UI), /v1 (API), /docs (OpenAPI); {access}", err=True)
+    click.echo(f"serving on http://{host}:{port}/ (UI), /v1 (API), /docs (OpenAPI); {access}"
+               f"{f'; {workers} worker processes' if workers > 1 else ''}", err=True)
+    # loop/http "auto" pick uvloop and httptools (installed with uvicorn[standard]) when importable.
     uvicorn.run("company_reviewer.serve.app:create_app", factory=True, host=host, port=port,
-                log_level="info", access_log=access_log)
+                log_level="info", access_log=access_log, workers=workers)
 
 
 @click.group()

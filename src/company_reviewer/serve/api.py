@@ -138,6 +138,8 @@ def companies(request: Request) -> dict:
             summary="The review of a store company (cached per model version and data)")
 async def company_review(company: str, request: Request, model: str | None = None,
                          max_reviews: int | None = Query(None, ge=1, le=MAX_REVIEWS_LIMIT)) -> Response:
+    # Most cache hits never get here: serve.fastpath answers them in the middleware with the same
+    # bytes, headers, log row and metrics; a change to this route's answer must be made there too.
     started = time.perf_counter()
     serving = _service(request)
     spec = model or "embedded"

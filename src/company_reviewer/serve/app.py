@@ -1,7 +1,8 @@
 """The ASGI app: API under ``/v1``, web UI at ``/``, ``/healthz``, ``/metrics``, OpenAPI at ``/docs``.
 
 One pure ASGI middleware does what every request needs (request id, body size limit, metrics,
-security headers) without the per-request overhead of Starlette's ``BaseHTTPMiddleware``.
+security headers) without the per-request overhead of Starlette's ``BaseHTTPMiddleware``; it also
+answers cached reviews itself (:mod:`company_reviewer.serve.fastpath`), below FastAPI's routing.
 """
 
 from __future__ import annotations
@@ -43,6 +44,20 @@ class Metrics:
             jobs=Counter("company_reviewer_jobs", "Batch job events", ["event"], registry=registry),
         )
 
+    def __post_init__(self) -> None:
+        self._children: dict[tuple, tuple] = {}
+        self.cached_served = self.reviews.labels(outcome="cached")
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        # The labelled children are looked up once per label set: ``labels()`` takes a lock and
+        # builds a key on every call, a few µs per request on the hot path.
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = self._children[(method, route, status)] = (
+                self.requests.labels(method, route, str(status)), self.latency.labels(route))
+        children[0].inc()
+        children[1].observe(seconds)
+
 
 @dataclass
 class Serving:
@@ -68,10 +83,11 @@ UI_CSP = (b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'se
 
 
 class ServingMiddleware:
-    def __init__(self, app, max_body: int, metrics: Metrics) -> None:
+    def __init__(self, app, max_body: int, metrics: Metrics, fast_path=None) -> None:
         self.app = app
         self.max_body = max_body
         self.metrics = metrics
+        self.fast_path = fast_path
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -81,6 +97,9 @@ class ServingMiddleware:
         request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         status = {"code": 500, "started": False}
+        if self.fast_path is not None and (hit := self.fast_path.entry(scope)) is not None:
+            await self._send_cached(send, *hit, request_id, started)
+            return
         is_ui = not scope["path"].startswith(("/v1", "/openapi", "/metrics", "/healthz"))
 
         async def send_with_headers(message):
@@ -102,8 +121,18 @@ class ServingMiddleware:
                 await self._call_limited(scope, receive, send_with_headers, status)
         finally:  # counted even when the app raised (the outer error middleware answers 500)
             path = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], path, str(status["code"])).inc()
-            self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+            self.metrics.observe_request(scope["method"], path, status["code"], time.perf_counter() - started)
+
+    async def _send_cached(self, send, company: str, entry, request_id: str, started: float) -> None:
+        """What the route sends for a cache hit, header for header, logged and counted as it does."""
+        self.fast_path.serving.service.log_cache_hit(company, entry, request_id, started)
+        self.metrics.cached_served.inc()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"x-cache", b"hit"), (b"content-length", entry.content_length),
+                                (b"content-type", b"application/json"), *SECURITY_HEADERS,
+                                (b"x-request-id", request_id.encode())]})
+        await send({"type": "http.response.body", "body": entry.body})
+        self.metrics.observe_request("GET", self.fast_path.ROUTE_PATH, 200, time.perf_counter() - started)
 
     async def _call_limited(self, scope, receive, send, status) -> None:
         received = 0
@@ -139,8 +168,9 @@ def create_app(settings: ServeSettings | None = None):
     from fastapi.responses import JSONResponse, PlainTextResponse
 
     from company_reviewer import __version__
-    from company_reviewer.serve.api import router
+    from company_reviewer.serve.api import MAX_REVIEWS_LIMIT, router
     from company_reviewer.serve.auth import KeyVerifier, RateLimiter
+    from company_reviewer.serve.fastpath import CachedReviewFastPath
     from company_reviewer.serve.jobs import JobRunner
     from company_reviewer.serve.service import ReviewService
     from company_reviewer.serve.ui import mount_docs, mount_ui
@@ -189,5 +219,6 @@ def create_app(settings: ServeSettings | None = None):
     app.include_router(router)
     mount_ui(app, settings)
     mount_docs(app)
-    app.add_middleware(ServingMiddleware, max_body=settings.max_request_bytes, metrics=serving.metrics)
+    app.add_middleware(ServingMiddleware, max_body=settings.max_request_bytes, metrics=serving.metrics,
+                       fast_path=CachedReviewFastPath(serving, MAX_REVIEWS_LIMIT))
     return app

@@ -4,7 +4,9 @@ Store companies are served from a cache keyed by the model (name and version) an
 of the company's reviews (their content hashes), so a new model version or new reviews mean a
 fresh review. In front of the store's ``review_cache`` table sits an in-memory LRU of ready JSON
 bytes, re-checked against the store every ``cache_check_seconds``: the hot path touches neither
-the database nor the model.
+the database nor the model. While one request re-checks a review, the API's fast path keeps
+serving it to the others (never past twice ``cache_check_seconds`` since its last check), so a due
+re-check does not send every concurrent request to the store.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class CachedReview:
     reviewer_version: str    # the loaded reviewer's version when it was made (the cache key part)
     data_fingerprint: str
     checked_at: float = field(default=0.0)
+    checking: bool = field(default=False, repr=False)  # a request is re-checking it against the store
+    content_length: bytes = field(init=False, repr=False)  # the header value, made once
+
+    def __post_init__(self) -> None:
+        self.content_length = str(len(self.body)).encode()
 
 
 def listed_models() -> list[str]:
@@ -71,7 +78,7 @@ class ReviewService:
         self._reviewers_lock = threading.Lock()
         self._memory: OrderedDict[tuple, CachedReview] = OrderedDict()
         self._memory_lock = threading.Lock()
-        self._compute_locks: dict[tuple, threading.Lock] = {}
+        self._key_locks: dict[tuple, threading.Lock] = {}
 
     # -- models -----------------------------------------------------------------------------
     def reviewer(self, spec: str | None) -> Reviewer:
@@ -113,21 +120,43 @@ class ReviewService:
                 return entry
         return None
 
+    def cached_or_checking(self, company: str, spec: str, max_reviews: int) -> CachedReview | None:
+        """For the fast path: the in-memory review when recently checked or being re-checked now,
+        else None, and the caller's request is the one to re-check it (through :meth:`company_review`)."""
+        key = (company, spec, max_reviews)
+        ttl = self.settings.cache_check_seconds
+        with self._memory_lock:
+            entry = self._memory.get(key)
+            if entry is None:
+                return None
+            age = time.monotonic() - entry.checked_at
+            if age < ttl or (entry.checking and age < 2 * ttl):
+                self._memory.move_to_end(key)
+                return entry
+            entry.checking = True  # cleared by company_review; past 2 * ttl nobody is served unchecked
+        return None
+
     def company_review(self, company: str, spec: str, max_reviews: int, request_id: str) -> tuple[CachedReview, bool]:
         """``(review, computed)`` for a store company: from memory, the store cache, or the model."""
         key = (company, spec, max_reviews)
         started = time.perf_counter()
-        data_fingerprint = self.store_fingerprint(company)
-        version = str(self.reviewer(spec).version)
-        entry = self._valid_entry(key, version, data_fingerprint)
-        if entry is None:
-            lock = self._compute_locks.setdefault(key, threading.Lock())
-            with lock:  # one computation per company and model, however many requests wait for it
+        # One check (and computation) per company and model at a time; requests that waited for
+        # it are answered from its result instead of each querying the store again.
+        with self._key_locks.setdefault(key, threading.Lock()):
+            try:
+                entry = self.cached_fast(company, spec, max_reviews)
+                if entry is not None:
+                    return entry, False
+                data_fingerprint = self.store_fingerprint(company)
+                version = str(self.reviewer(spec).version)
                 entry = self._valid_entry(key, version, data_fingerprint)
                 if entry is None:
-                    entry = self._compute(key, version, data_fingerprint, request_id, started)
-                    return entry, True
-        return entry, False
+                    return self._compute(key, version, data_fingerprint, request_id, started), True
+                return entry, False
+            finally:
+                with self._memory_lock:
+                    if (checked := self._memory.get(key)) is not None:
+                        checked.checking = False
 
     def log_cache_hit(self, company: str, entry: CachedReview, request_id: str, started: float) -> None:
         self.log.record(request_id=request_id, company=company, input_hash=entry.data_fingerprint,
