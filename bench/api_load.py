@@ -181,12 +181,19 @@ def _wrk_load(script: Path, method: str, url: str, headers: dict, body_path: Pat
             "error_kinds": kinds, "warmup": warmup["requests"]}
 
 
-def _prediction_log_count(database: str) -> int:
+def _prediction_log_count(database: str, settle: bool = False) -> int:
+    """Rows in the prediction log; with ``settle``, once the server's writer has caught up (it
+    writes in batches every 0.5 s and falls behind while the server is saturated)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(database)
-    with engine.connect() as connection:
-        return connection.execute(sa.text("SELECT COUNT(*) FROM prediction_log")).scalar_one()
+    count, deadline = -1, time.monotonic() + 120
+    while True:
+        with engine.connect() as connection:
+            previous, count = count, connection.execute(sa.text("SELECT COUNT(*) FROM prediction_log")).scalar_one()
+        if not settle or count == previous or time.monotonic() > deadline:
+            return count
+        time.sleep(1.5)
 
 
 def _start(command: list[str], env: dict, ready_url: str) -> subprocess.Popen:
@@ -290,10 +297,9 @@ def main() -> None:
                 print(f"{workers} worker(s), {name}: {concurrency} clients for {duration:g} s ...", file=sys.stderr,
                       flush=True)
                 results.append((workers, name, concurrency, load(method, url, with_payload, concurrency, duration)))
-            time.sleep(1.5)  # the prediction log is written in batches every 0.5 s
             served = sum(r["requests"] + r["warmup"] for w, name, _, r in results
                          if w == workers and not name.startswith("baseline"))
-            log_checks.append((workers, _prediction_log_count(database) - logged_before, served))
+            log_checks.append((workers, _prediction_log_count(database, settle=True) - logged_before, served))
         finally:
             _stop(server)
             _stop(bare)
@@ -301,7 +307,8 @@ def main() -> None:
     generator = (f"wrk, {args.wrk_threads} thread(s)" if client == "wrk"
                  else "Python asyncio+httpx client")
     server_stack = "uvloop + httptools" if find_spec("uvloop") and find_spec("httptools") else "asyncio + h11"
-    print(f"\nAPI load, {args.duration:g} s per phase (uncached {args.uncached_duration:g} s), loopback, model "
+    uncached = f"uncached {args.uncached_duration:g} s" if args.uncached_duration > 0 else "no uncached phase"
+    print(f"\nAPI load, {args.duration:g} s per phase ({uncached}), loopback, model "
           f"{args.model}, access log {'on' if args.access_log else 'off'}, load from {generator}, uvicorn on "
           f"{server_stack}, {os.cpu_count()} CPUs (client and server share them); load average (1/5/15 min) "
           f"{load_before} before, {_load_average()} after\n")

@@ -12,6 +12,7 @@ re-check does not send every concurrent request to the store.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import threading
 import time
 from collections import OrderedDict
@@ -76,6 +77,7 @@ class ReviewService:
         self.log = PredictionLog(engine)
         self._reviewers: dict[str, Reviewer] = {}
         self._reviewers_lock = threading.Lock()
+        self._settled: set[tuple[str, str]] = set()  # (stage, model) frozen out of the collector's reach
         self._memory: OrderedDict[tuple, CachedReview] = OrderedDict()
         self._memory_lock = threading.Lock()
         self._key_locks: dict[tuple, threading.Lock] = {}
@@ -85,15 +87,37 @@ class ReviewService:
         """The loaded reviewer for ``spec`` (loaded once per process; raises UnknownModelError)."""
         spec = spec or "embedded"
         with self._reviewers_lock:
-            if spec not in self._reviewers:
+            loaded = spec in self._reviewers
+            if not loaded:
                 self._reviewers[spec] = get_reviewer(spec)
-            return self._reviewers[spec]
+            reviewer = self._reviewers[spec]
+        if not loaded:
+            self._settle(("loaded", spec))
+        return reviewer
 
     def review_frame(self, company: str, frame: pd.DataFrame, spec: str | None, max_reviews: int) -> CompanyReview:
         from company_reviewer.sampling import sample_reviews
 
         chosen = sample_reviews(frame, k=max_reviews, strategy="stratified", random_state=0)
-        return self.reviewer(spec).review_company(company, chosen)
+        review = self.reviewer(spec).review_company(company, chosen)
+        if ("reviewed", spec or "embedded") not in self._settled:
+            self._settle(("reviewed", spec or "embedded"))
+        return review
+
+    def _settle(self, stage: tuple[str, str]) -> None:
+        """Take a model's objects out of the garbage collector's full collections.
+
+        A model is up to millions of long-lived objects, loaded partly with the reviewer and partly
+        at its first review; every full collection walks them all: a ~300 ms pause of the whole
+        server for the embedded model, repeatedly under load. Frozen once at each stage
+        (``gc.freeze``, after a last collection), they are left alone.
+        """
+        with self._reviewers_lock:
+            if stage in self._settled:
+                return
+            self._settled.add(stage)
+        gc.collect()
+        gc.freeze()
 
     # -- posted reviews (never cached: every request runs the model) ------------------------------
     def review_posted(self, company: str, reviews: ValidReviews, spec: str | None, max_reviews: int | None,
