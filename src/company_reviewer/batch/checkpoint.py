@@ -12,30 +12,7 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from company_reviewer.store import tables
-
-# Defined beside the other tables' metadata; created by migration 0003.
-batch_runs = sa.Table(
-    "batch_runs", tables.metadata,
-    sa.Column("name", sa.String(200), primary_key=True),
-    sa.Column("params", sa.JSON, nullable=False),
-    sa.Column("n_companies", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
-)
-
-batch_results = sa.Table(
-    "batch_results", tables.metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_name", sa.String(200), sa.ForeignKey("batch_runs.name"), nullable=False),
-    sa.Column("company_key", sa.String(400), nullable=False),
-    sa.Column("model_name", sa.String(200), nullable=False),
-    sa.Column("model_version", sa.String(100), nullable=False),
-    sa.Column("output", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("run_name", "company_key", name="uq_batch_results_company"),
-)
-
+from company_reviewer.store.tables import batch_results, batch_runs
 
 class RunMismatchError(ValueError):
     """A run name reused with other parameters; the message says how to proceed."""

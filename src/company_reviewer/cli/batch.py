@@ -38,7 +38,7 @@ def batch(input_path, companies, all_stored, out, engine, ray_address, workers, 
     from company_reviewer.batch.checkpoint import RunMismatchError
     from company_reviewer.batch.runner import run_batch
     from company_reviewer.batch.tasks import BatchSpec
-    from company_reviewer.cli.predict import _load_groups, _parse_options
+    from company_reviewer.cli.common import load_groups, parse_options
 
     if not input_path and all_stored:
         from company_reviewer.cli.common import open_engine
@@ -46,8 +46,8 @@ def batch(input_path, companies, all_stored, out, engine, ray_address, workers, 
 
         companies = tuple(f"{s}::{c}" for s, c in list_companies(open_engine(database_url))[["source", "company"]]
                           .itertuples(index=False, name=None))
-    groups = _load_groups(input_path, companies, preset, database_url)
-    spec = BatchSpec(model=model, options=_parse_options(options), max_reviews=max_reviews, sample=sample,
+    groups = load_groups(input_path, companies, preset, database_url)
+    spec = BatchSpec(model=model, options=parse_options(options), max_reviews=max_reviews, sample=sample,
                      random_state=random_state)
     try:
         summary = run_batch(groups, spec, engine=engine, database_url=database_url, run_name=run_name, out=out,

@@ -9,7 +9,7 @@ import sys
 import click
 
 from company_reviewer.cli.common import database_option
-from company_reviewer.cli.predict import _parse_options
+from company_reviewer.cli.common import parse_options
 
 
 def _data_options(command):
@@ -101,7 +101,7 @@ def evaluate(model, options, as_json, companies_spec, scheme, input_path, preset
     from company_reviewer.evaluate.report import write_report
     from company_reviewer.reviewer.base import UnknownModelError
 
-    parsed = _parse_options(options)
+    parsed = parse_options(options)
     frame, keys = _load(input_path, preset, database_url, companies_spec, _artifact_for(model, parsed), random_state)
     try:
         result = evaluate_model(model, frame, options=parsed, scheme=scheme, max_reviews=max_reviews,
@@ -145,7 +145,7 @@ def _split_model_options(pairs: tuple[str, ...], models: list[str]) -> dict[str,
     per_model: dict[str, dict] = {}
     for pair in pairs:
         target, _, rest = pair.rpartition("@") if "@" in pair.split("=", 1)[0] else ("", "", pair)
-        options = _parse_options((rest,))
+        options = parse_options((rest,))
         for model in ([target] if target else [m for m in models if m not in BASELINES]):
             per_model.setdefault(model, {}).update(options)
     return per_model

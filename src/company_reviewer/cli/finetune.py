@@ -76,7 +76,7 @@ def data(input_path, source, out_dir, gold_path, teacher, teacher_options, tasks
     """
     from tqdm import tqdm
 
-    from company_reviewer.cli.predict import _load_groups, _parse_options
+    from company_reviewer.cli.common import load_groups, parse_options
     from company_reviewer.finetune import pairs
     from company_reviewer.finetune.dataset import build_dataset
     from company_reviewer.finetune.targets import get_target, load_targets
@@ -94,13 +94,13 @@ def data(input_path, source, out_dir, gold_path, teacher, teacher_options, tasks
         raise click.UsageError("--source teacher needs --teacher BACKEND[:MODEL], e.g. openai:gpt-4o")
     if records is not None and not companies:
         companies = tuple(sorted({r["company"] for r in records}))
-    groups = _load_groups(input_path, companies, preset, database_url)[: max_companies or None]
+    groups = load_groups(input_path, companies, preset, database_url)[: max_companies or None]
     backend = None
     if source == "teacher":
         from company_reviewer.llm.backends.base import LLMBackendError, get_backend
 
         try:
-            backend = get_backend(teacher, _parse_options(teacher_options))
+            backend = get_backend(teacher, parse_options(teacher_options))
         except (LLMBackendError, ValueError) as exc:
             raise click.ClickException(str(exc)) from exc
     examples = []

@@ -7,20 +7,7 @@ import sys
 
 import click
 
-from company_reviewer.cli.common import database_option, open_engine
-
-
-def _parse_options(pairs: tuple[str, ...]) -> dict:
-    options = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--option")
-        key, value = pair.split("=", 1)
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
+from company_reviewer.cli.common import database_option, load_groups, parse_options
 
 
 @click.command()
@@ -48,9 +35,9 @@ def review(input_path, companies, max_reviews, sample, model, options, fmt, out,
     from company_reviewer.reviewer.predict import review_groups
     from company_reviewer.reviewer.render import to_markdown
 
-    groups = _load_groups(input_path, companies, preset, database_url)
+    groups = load_groups(input_path, companies, preset, database_url)
     try:
-        results = review_groups(groups, model=model, options=_parse_options(options), max_reviews=max_reviews,
+        results = review_groups(groups, model=model, options=parse_options(options), max_reviews=max_reviews,
                                 sample=sample, random_state=random_state)
         rendered = _render(results, fmt, to_markdown, progress_total=len(groups))
     except (UnknownModelError, FileNotFoundError, ValueError) as exc:
@@ -61,38 +48,6 @@ def review(input_path, companies, max_reviews, sample, model, options, fmt, out,
         click.echo(f"wrote {len(groups)} company review(s) to {out}", err=True)
     else:
         click.echo(rendered, nl=False)
-
-
-def _load_groups(input_path, companies, preset, database_url):
-    from company_reviewer.reviewer.predict import company_groups
-
-    if input_path:
-        from company_reviewer.data.load import read_reviews
-        from company_reviewer.data.readers import UnreadableFileError
-
-        try:
-            frame, rejected = read_reviews(input_path, preset=preset)
-        except UnreadableFileError as exc:
-            raise click.ClickException(str(exc)) from exc
-        if rejected:
-            click.echo(f"note: {len(rejected)} invalid row(s) in {input_path} skipped "
-                       "(run `company-reviewer ingest` to see why)", err=True)
-        try:
-            return company_groups(frame, companies)
-        except KeyError as exc:
-            raise click.ClickException(f"{exc.args[0]} in {input_path}") from exc
-    if not companies:
-        raise click.UsageError("give INPUT, or --company NAME for companies already in the store")
-    from company_reviewer.store.repository import load_reviews_frame
-
-    engine = open_engine(database_url)
-    groups = []
-    for name in companies:
-        frame = load_reviews_frame(engine, [name])
-        if frame.empty:
-            raise click.ClickException(f"no reviews for {name!r} in the store; see `company-reviewer companies`")
-        groups.append((name.split("::", 1)[-1], frame))
-    return groups
 
 
 def _render(results, fmt, to_markdown, progress_total: int) -> str:

@@ -134,3 +134,26 @@ jobs = sa.Table(
     sa.Column("result", sa.JSON(none_as_null=True)),
     sa.Column("error", sa.Text),
 )
+
+# -- Batch runs (migration 0003): per-company checkpoints a killed run resumes from ----------
+
+batch_runs = sa.Table(
+    "batch_runs", metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("n_companies", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+
+batch_results = sa.Table(
+    "batch_results", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_name", sa.String(200), sa.ForeignKey("batch_runs.name"), nullable=False),
+    sa.Column("company_key", sa.String(400), nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("model_version", sa.String(100), nullable=False),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("run_name", "company_key", name="uq_batch_results_company"),
+)
