@@ -30,10 +30,6 @@ class Source:
     start: dt.date | None = None
     end: dt.date | None = None
 
-    @property
-    def label(self) -> str:
-        return self.spec
-
 
 def _parse_bound(text: str, *, is_end: bool) -> dt.date | None:
     if not text:
