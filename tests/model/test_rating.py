@@ -13,7 +13,7 @@ import pytest
 
 from company_reviewer.config import shared_data_dir
 from company_reviewer.reviewer.rating import DIMENSION_TARGETS, RatingEstimate, RatingModel
-from company_reviewer.reviewer.rating_features import TARGETS, split_sentences
+from company_reviewer.reviewer.rating_features import TARGETS, review_units
 
 DATA = shared_data_dir() / "glassdoor" / "reviews.csv.gz"
 TEXT = ["headline", "pros", "cons", "advice"]
@@ -131,9 +131,13 @@ def test_unfitted_model_refuses() -> None:
         RatingModel().predict_company(pd.DataFrame({"pros": ["good"]}))
 
 
-def test_sentence_split_decodes_entities() -> None:
-    assert split_sentences("Pay &amp; perks. Long hours!\nNo growth") == ["Pay & perks.", "Long hours!", "No growth"]
-    assert split_sentences(None) == [] and split_sentences(float("nan")) == []
+def test_precomputed_units_give_the_same_estimate(model: RatingModel, data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """The embedded reviewer hands over the units it already encoded; the result must not change."""
+    _, test = data
+    sample = test.sample(40, random_state=9)[TEXT].reset_index(drop=True)
+    units = review_units(sample, model._encoder())
+    assert units.n_reviews == 40 and units.counts().sum() > 40
+    assert model.predict_company(sample, units=units) == model.predict_company(sample)
 
 
 def test_shipped_model_loads_and_predicts(data: tuple[pd.DataFrame, pd.DataFrame]) -> None:

@@ -1,27 +1,20 @@
-"""Star ratings of a company from its reviews' text: per-review ridge heads + company calibration.
+"""Star ratings of a company from its reviews' text: per-review heads + company calibration.
 
 How it works (each step fitted on training companies only):
 
-1. Featurize each review: its headline, pros, cons and advice are split into sentences, encoded
-   with the shared :class:`~company_reviewer.embedding.Encoder`, and mean-pooled per field (pros
-   and cons carry opposite signal, so they get separate blocks), plus field-length features.
-   Reviews without pros/cons (free ``text`` only) use a second, unstructured view: the mean of
-   all their sentences.
-2. Per target, a ridge head maps a review's features to its sub-rating, fitted on the reviews
-   that have that sub-rating.
-3. A company's raw score is the trimmed mean of its reviews' predictions. Ridge shrinks towards
-   the global mean, so raw company scores are compressed; a per-target linear calibration maps
-   them back. It is fitted on out-of-fold review predictions (inner group folds by company) of
-   random 50-review draws of each training company, i.e. on exactly what prediction sees.
-4. A company-level ridge on the draw's mean review features predicts what the calibrated score
-   still misses. The per-review heads learn mostly within-company variation (reviews of one
-   company far outnumber companies); this stage learns between-company effects. In company
-   cross-validation it raised the mean Spearman of the six sub-ratings by about 0.02.
+1. Split each review into opinion units (the segmentation the detector and the quotes use) and
+   encode them with the shared :class:`~company_reviewer.embedding.Encoder`.
+2. :class:`~company_reviewer.reviewer.unit_attention.UnitAttentionHeads` reads a review's units
+   with per-target attention and predicts its sub-ratings, fitted on the reviews that have them.
+3. A company's raw score is the trimmed mean of its reviews' predictions. Regression shrinks
+   towards the global mean, so raw company scores are compressed; a per-target linear calibration
+   maps them back. It is fitted on out-of-fold review predictions (inner group folds by company)
+   of random 50-review draws of each training company, i.e. on exactly what prediction sees.
+4. A company-level ridge on the draw's mean per-field unit embeddings predicts what the calibrated
+   score still misses. The per-review heads learn mostly within-company variation (reviews of one
+   company far outnumber companies); this stage learns between-company effects.
 5. Intervals: bootstrap over reviews of the final score, widened by the calibration's residual
    spread (scaled up by sqrt(50 / n) for companies with fewer reviews), clipped to [1, 5].
-
-Linear algebra is done on Gram matrices (``X'X`` per inner fold) so that every inner fit reuses
-one pass over the data; see :mod:`company_reviewer.reviewer.rating_features`.
 """
 
 from __future__ import annotations
@@ -37,11 +30,12 @@ import pandas as pd
 
 from company_reviewer.reviewer.rating_features import (
     TARGETS,
-    ReviewFeatures,
-    featurize,
-    fit_ridge_heads,
+    company_folds,
+    company_view,
+    review_units,
     target_frame,
 )
+from company_reviewer.reviewer.unit_attention import ReviewUnits, UnitAttentionHeads
 
 # Which product dimension is scored by which Glassdoor target; salary and benefits share one.
 DIMENSION_TARGETS: dict[str, str] = {
@@ -54,7 +48,7 @@ DIMENSION_TARGETS: dict[str, str] = {
     "management": "senior_management",
     "overall": "overall",
 }
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -81,7 +75,8 @@ class RatingModel:
 
     Parameters
     ----------
-    alpha : ridge penalty of the per-review heads (features are unit-scale embeddings).
+    hidden : width of the per-review heads' unit layer.
+    epochs : training epochs of the per-review heads.
     trim : share trimmed at each end when averaging review predictions into a company score.
     sample_size : reviews per company draw when fitting the calibration (as at prediction).
     n_draws : draws per training company for the calibration.
@@ -96,7 +91,8 @@ class RatingModel:
 
     def __init__(
         self,
-        alpha: float = 10.0,
+        hidden: int = 256,
+        epochs: int = 6,
         trim: float = 0.1,
         sample_size: int = 50,
         n_draws: int = 4,
@@ -107,7 +103,8 @@ class RatingModel:
         random_state: int = 0,
         encoder: Any = None,
     ) -> None:
-        self.alpha = alpha
+        self.hidden = hidden
+        self.epochs = epochs
         self.trim = trim
         self.sample_size = sample_size
         self.n_draws = n_draws
@@ -132,32 +129,45 @@ class RatingModel:
         Without ``companies`` there is no company stage: a company's rating is the raw trimmed
         mean of its review predictions.
         """
-        feats = featurize(reviews, self._encoder())
+        units = review_units(reviews, self._encoder())
         y = target_frame(targets if targets is not None else reviews)
+        values = y[list(TARGETS)].to_numpy(dtype=float)
         groups = None if companies is None else np.asarray(list(companies), dtype=object)
         if groups is not None and len(groups) != len(reviews):
             raise ValueError("companies must have one key per review row")
-        heads = fit_ridge_heads(
-            feats, y, alpha=self.alpha, groups=groups, n_folds=self.inner_folds,
-            random_state=self.random_state,
-        )
-        n_t, d = len(TARGETS), feats.train_views["fields"].shape[1]
-        self.coef_ = heads.coef            # {view: (n_targets, n_features)}
-        self.intercept_ = heads.intercept  # {view: (n_targets,)}
+        n_folds = min(self.inner_folds, len(pd.unique(groups))) if groups is not None else 0
+        from tqdm import tqdm
+
+        progress = tqdm(total=1 + (n_folds if n_folds >= 2 else 0), desc="fitting rating heads",
+                        unit=" fit", leave=False, disable=None)
+        self.heads_ = self._new_heads().fit(units, values)
+        progress.update()
+        n_t = len(TARGETS)
+        x, structured = company_view(units)
         self.targets_ = list(TARGETS)
         self.calib_ = np.tile(np.array([0.0, 1.0]), (n_t, 1))
-        self.company_coef_ = np.zeros((n_t, d))
+        self.company_coef_ = np.zeros((n_t, x.shape[1]))
         self.company_intercept_ = np.zeros(n_t)
         self.resid_sd_ = np.zeros(n_t)
         self.star_beta_ = np.zeros(n_t)
-        if heads.oof is not None and groups is not None:
+        if n_folds >= 2:
+            fold = company_folds(groups, n_folds, self.random_state)
+            oof = np.full(values.shape, np.nan)
+            for f in range(n_folds):
+                held = np.flatnonzero(fold == f)
+                oof[held] = self._new_heads().fit(units, values, rows=np.flatnonzero(fold != f)).predict(units, held)
+                progress.update()
             stars = y["overall"].to_numpy(dtype=float)
-            self.star_beta_ = _star_betas(heads.oof, y, stars)
-            oof = self._with_stars(heads.oof, stars) if self.use_star_ratings else heads.oof
+            self.star_beta_ = _star_betas(oof, y, stars)
+            blended = self._with_stars(oof, stars) if self.use_star_ratings else oof
             # With stars, the company stage is fitted on star-blended predictions: that is what
             # prediction will feed it.
-            self._fit_company_stage(oof, y, groups, feats.train_views["fields"])
+            self._fit_company_stage(blended, y, groups, np.where(structured[:, None], x, np.nan))
+        progress.close()
         return self
+
+    def _new_heads(self) -> UnitAttentionHeads:
+        return UnitAttentionHeads(hidden=self.hidden, epochs=self.epochs, random_state=self.random_state)
 
     def _draws(self, groups: np.ndarray) -> list[np.ndarray]:
         """Random ``sample_size``-review draws of each company, as prediction will see them."""
@@ -178,10 +188,10 @@ class RatingModel:
         values = y.to_numpy(dtype=float)
         draws = self._draws(groups)
         raw = np.vstack([_trimmed_mean(oof[pick], self.trim) for pick in draws])
-        xmean = np.vstack([x[pick].mean(axis=0) for pick in draws]).astype(np.float64)
+        xmean = np.vstack([_nanmean_rows(x[pick]) for pick in draws]).astype(np.float64)
         true = np.vstack([_sample_means(values[pick]) for pick in draws])
         for j in range(len(TARGETS)):
-            ok = ~np.isnan(true[:, j]) & ~np.isnan(raw[:, j])
+            ok = ~np.isnan(true[:, j]) & ~np.isnan(raw[:, j]) & ~np.isnan(xmean).any(axis=1)
             if ok.sum() < 5:
                 continue
             slope, icpt = np.polyfit(raw[ok, j], true[ok, j], 1)
@@ -201,19 +211,15 @@ class RatingModel:
                 self.company_intercept_[j] = resid.mean() - mu @ w
 
     # -- prediction -----------------------------------------------------------------------
-    def predict_reviews(self, reviews: pd.DataFrame) -> pd.DataFrame:
-        """Per-review predicted stars, one column per target (ridge outputs before the company
-        stage, so not clipped; NaN for a review without text)."""
+    def predict_reviews(self, reviews: pd.DataFrame, units: ReviewUnits | None = None) -> pd.DataFrame:
+        """Per-review predicted stars, one column per target (before the company stage, so not
+        clipped; NaN for a review without text). ``units``: the reviews' units, if already encoded."""
         self._check_fitted()
-        feats = featurize(reviews, self._encoder())
-        return pd.DataFrame(self._raw(feats, reviews), columns=self.targets_, index=reviews.index)
+        units = units if units is not None else review_units(reviews, self._encoder())
+        return pd.DataFrame(self._raw(units, reviews), columns=self.targets_, index=reviews.index)
 
-    def _raw(self, feats: ReviewFeatures, reviews: pd.DataFrame) -> np.ndarray:
-        out = np.full((feats.n, len(self.targets_)), np.nan)  # NaN: a review without any text
-        for view, x in feats.views.items():
-            rows = feats.rows[view]
-            if len(rows):
-                out[rows] = x @ self.coef_[view].T + self.intercept_[view]
+    def _raw(self, units: ReviewUnits, reviews: pd.DataFrame) -> np.ndarray:
+        out = self.heads_.predict(units)
         if self.use_star_ratings and "rating_overall" in reviews.columns:
             stars = pd.to_numeric(reviews["rating_overall"], errors="coerce").to_numpy(dtype=float)
             out = self._with_stars(out, stars)
@@ -237,22 +243,24 @@ class RatingModel:
         return np.clip(score, 1.0, 5.0)
 
     def predict_company(
-        self, reviews: pd.DataFrame, n_boot: int = 200, random_state: int = 0
+        self, reviews: pd.DataFrame, n_boot: int = 200, random_state: int = 0, units: ReviewUnits | None = None
     ) -> dict[str, RatingEstimate]:
-        """The company's mean star rating per target, with a bootstrap interval over reviews."""
+        """The company's mean star rating per target, with a bootstrap interval over reviews.
+
+        ``units``: the reviews' opinion units with embeddings when the caller already has them
+        (the embedded reviewer does), so the text is not encoded twice."""
         self._check_fitted()
-        feats = featurize(reviews, self._encoder())
-        n_signal = int(feats.n_with_text)
+        units = units if units is not None else review_units(reviews, self._encoder())
+        has_text = units.counts() > 0
+        n_signal = int(has_text.sum())
         if n_signal == 0:
             return {t: RatingEstimate(None, None, None, 0) for t in self.targets_}
-        use = np.flatnonzero(feats.has_text)
-        raw = self._raw(feats, reviews)[use]
-        # The company correction is linear in the mean fields-view features, so it equals the
-        # mean of per-review projections; free-text-only reviews (no fields view) do not count.
-        proj = np.full((feats.n, len(self.targets_)), np.nan)
-        if len(feats.rows["fields"]):
-            proj[feats.rows["fields"]] = feats.views["fields"] @ self.company_coef_.T
-        proj = proj[use]
+        use = np.flatnonzero(has_text)
+        raw = self._raw(units, reviews)[use]
+        # The company correction is linear in the mean per-field features, so it equals the mean
+        # of per-review projections; free-text-only reviews (no pros/cons) do not count.
+        x, structured = company_view(units)
+        proj = np.where(structured[:, None], x @ self.company_coef_.T, np.nan)[use]
         point = self._company_score(_trimmed_mean(raw, self.trim), _nanmean_rows(proj))
         rng = np.random.default_rng(random_state)
         idx = rng.integers(0, len(use), (max(n_boot, 1), len(use)))
@@ -274,9 +282,10 @@ class RatingModel:
             for j, t in enumerate(self.targets_)
         }
 
-    def predict_dimensions(self, reviews: pd.DataFrame, n_boot: int = 200, random_state: int = 0) -> dict[str, RatingEstimate]:
+    def predict_dimensions(self, reviews: pd.DataFrame, n_boot: int = 200, random_state: int = 0,
+                           units: ReviewUnits | None = None) -> dict[str, RatingEstimate]:
         """:meth:`predict_company` keyed by product dimension (salary and benefits share comp_benefits)."""
-        by_target = self.predict_company(reviews, n_boot=n_boot, random_state=random_state)
+        by_target = self.predict_company(reviews, n_boot=n_boot, random_state=random_state, units=units)
         return {dim: by_target[t] for dim, t in DIMENSION_TARGETS.items()}
 
     # -- persistence ----------------------------------------------------------------------
@@ -288,13 +297,11 @@ class RatingModel:
         arrays = {"calib": self.calib_, "resid_sd": self.resid_sd_, "star_beta": self.star_beta_,
                   "company_coef": self.company_coef_,
                   "company_intercept": self.company_intercept_}
-        for view in self.coef_:
-            arrays[f"coef__{view}"] = self.coef_[view]
-            arrays[f"intercept__{view}"] = self.intercept_[view]
+        arrays.update({f"heads__{name}": value for name, value in self.heads_.to_arrays().items()})
         np.savez_compressed(path / "rating.npz", **arrays)
         params = {k: v for k, v in self.get_params().items() if k != "encoder"}
-        meta = {"format": _FORMAT_VERSION, "params": params, "targets": self.targets_,
-                "views": list(self.coef_), "encoder": getattr(self._encoder(), "model_id", None)}
+        meta = {"format": _FORMAT_VERSION, "params": params, "heads": self.heads_.get_params(),
+                "targets": self.targets_, "encoder": getattr(self._encoder(), "model_id", None)}
         (path / "rating.json").write_text(json.dumps(meta, indent=2))
         return path
 
@@ -311,14 +318,14 @@ class RatingModel:
             model.star_beta_ = data["star_beta"]
             model.company_coef_ = data["company_coef"]
             model.company_intercept_ = data["company_intercept"]
-            model.coef_ = {v: data[f"coef__{v}"] for v in meta["views"]}
-            model.intercept_ = {v: data[f"intercept__{v}"] for v in meta["views"]}
+            heads = {k.removeprefix("heads__"): data[k] for k in data.files if k.startswith("heads__")}
+            model.heads_ = UnitAttentionHeads.from_arrays(meta["heads"], heads)
         model.targets_ = list(meta["targets"])
         return model
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
-            "alpha", "trim", "sample_size", "n_draws", "inner_folds", "use_star_ratings",
+            "hidden", "epochs", "trim", "sample_size", "n_draws", "inner_folds", "use_star_ratings",
             "company_alpha", "interval", "random_state", "encoder")}
 
     # -- helpers --------------------------------------------------------------------------
@@ -330,7 +337,7 @@ class RatingModel:
         return get_encoder()
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "coef_"):
+        if not hasattr(self, "heads_"):
             raise RuntimeError("RatingModel is not fitted: call fit() or RatingModel.load()")
 
 

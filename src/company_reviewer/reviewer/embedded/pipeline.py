@@ -22,6 +22,7 @@ from company_reviewer.reviewer.embedded.bundle import load_bundle
 from company_reviewer.reviewer.embedded.evidence import cluster_points, medoid, mmr_select, quote_quality
 from company_reviewer.reviewer.embedded.writing import DimensionFacts, Point, bullets, dimension_summary, verdict
 from company_reviewer.reviewer.schema import CompanyReview, DimensionReview, Evidence, ModelInfo, OverallReview
+from company_reviewer.reviewer.unit_attention import ReviewUnits
 
 
 class EmbeddedOptions(ReviewerOptions):
@@ -74,8 +75,10 @@ class EmbeddedReviewer(Reviewer):
             # A shallow copy: the cached bundle is shared by threads and must not change.
             rating_model = copy.copy(rating_model)
             rating_model.use_star_ratings = self.options.use_star_ratings
+        # The rating heads read the same units the detector just encoded: no second encoding.
+        units = ReviewUnits.from_units(cu.units["review_index"].to_numpy(), cu.units["field"], cu.embeddings, len(reviews))
         estimates = rating_model.predict_dimensions(
-            reviews, n_boot=self.options.n_boot, random_state=self.options.random_state
+            reviews, n_boot=self.options.n_boot, random_state=self.options.random_state, units=units
         )
         overall = estimates["overall"]
         facts: dict[str, DimensionFacts] = {}
