@@ -28,6 +28,8 @@ def test_train_small_snapshot_produces_a_working_bundle(sqlite_url, shared_data,
     assert manifest["snapshot"]["content_hash"] == info.content_hash
     assert set(manifest["splits"]) <= {"train", "validation", "test"}
     assert not set(manifest["splits"]["train"]) & set(manifest["splits"].get("test", []))
+    # Measured on the split model, shipped refit on every company.
+    assert manifest["rating_refit_all"] == {"companies": 10, "reviews": info.n_reviews}
     assert (out / "MODEL_CARD.md").read_text().startswith("# Model card")
     assert json.loads((out / "manifest.json").read_text())["version"]
     frame = load_reviews_frame(engine, [keys[0]])

@@ -17,12 +17,14 @@ from company_reviewer.cli.common import database_option, open_engine
 @click.option("--install", is_flag=True, help="Write into the package's shipped artifact folder instead.")
 @click.option("--random-state", default=0, show_default=True)
 @click.option("--max-detector-units", default=60_000, show_default=True)
+@click.option("--refit-all/--no-refit-all", default=True, show_default=True,
+              help="After measuring on the held-out companies, refit the rating heads on all companies.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.option("--register", is_flag=True, help="Register the bundle in the model registry (MLflow).")
 @click.option("--alias", default=None, help="Register and point this alias (champion, challenger) at it.")
 @click.option("--no-track", is_flag=True, help="Do not log the run to MLflow.")
 @database_option
-def train(snapshot, out, install, random_state, max_detector_units, as_json, register, alias, no_track,
+def train(snapshot, out, install, random_state, max_detector_units, refit_all, as_json, register, alias, no_track,
           database_url):
     """Train the embedded reviewer (rating heads, dimension detector, polarity) with a fixed seed."""
     from pathlib import Path
@@ -32,7 +34,8 @@ def train(snapshot, out, install, random_state, max_detector_units, as_json, reg
     from company_reviewer.train import TrainConfig, track_training, train as run_training
 
     target = default_artifact_path() if install else Path(out or data_dir() / "models" / "embedded")
-    config = TrainConfig(snapshot=snapshot, random_state=random_state, max_detector_units=max_detector_units)
+    config = TrainConfig(snapshot=snapshot, random_state=random_state, max_detector_units=max_detector_units,
+                         refit_all=refit_all)
     manifest = run_training(open_engine(database_url), target, config)
     version = None
     if not no_track:
