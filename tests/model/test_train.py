@@ -24,12 +24,16 @@ def test_train_small_snapshot_produces_a_working_bundle(sqlite_url, shared_data,
     keys = [f"{s}::{c}" for s, c in zip(companies["source"], companies["company"])]
     info = create_snapshot(engine, "small", companies=keys)
     out = tmp_path / "bundle"
-    manifest = train(engine, out, TrainConfig(snapshot="small", max_detector_units=3000))
+    manifest = train(engine, out, TrainConfig(snapshot="small", max_detector_units=3000, refit_all=True))
     assert manifest["snapshot"]["content_hash"] == info.content_hash
     assert set(manifest["splits"]) <= {"train", "validation", "test"}
     assert not set(manifest["splits"]["train"]) & set(manifest["splits"].get("test", []))
-    # Measured on the split model, shipped refit on every company.
+    # Measured on the split model, shipped refit on every company: nothing is held out any more.
     assert manifest["rating_refit_all"] == {"companies": 10, "reviews": info.n_reviews}
+    from company_reviewer.evaluate.truth import bundle_splits
+
+    with pytest.raises(ValueError, match="refit on every company"):
+        bundle_splits(out)
     assert (out / "MODEL_CARD.md").read_text().startswith("# Model card")
     assert json.loads((out / "manifest.json").read_text())["version"]
     frame = load_reviews_frame(engine, [keys[0]])

@@ -17,8 +17,9 @@ from company_reviewer.cli.common import database_option, open_engine
 @click.option("--install", is_flag=True, help="Write into the package's shipped artifact folder instead.")
 @click.option("--random-state", default=0, show_default=True)
 @click.option("--max-detector-units", default=60_000, show_default=True)
-@click.option("--refit-all/--no-refit-all", default=True, show_default=True,
-              help="After measuring on the held-out companies, refit the rating heads on all companies.")
+@click.option("--refit-all", is_flag=True, help="After measuring on the held-out companies, refit the rating "
+              "heads on all companies (a production model; `evaluate --companies dev` then refuses, as nothing "
+              "is held out).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @click.option("--register", is_flag=True, help="Register the bundle in the model registry (MLflow).")
 @click.option("--alias", default=None, help="Register and point this alias (champion, challenger) at it.")

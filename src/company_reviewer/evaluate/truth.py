@@ -46,7 +46,14 @@ def bundle_splits(artifact: str | Path | None = None) -> dict[str, list[str]]:
 
     path = Path(artifact) if artifact else default_artifact_path()
     manifest = path / MANIFEST
-    return json.loads(manifest.read_text()).get("splits", {}) if manifest.exists() else {}
+    if not manifest.exists():
+        return {}
+    meta = json.loads(manifest.read_text())
+    if meta.get("rating_refit_all"):
+        raise ValueError(f"the bundle at {path} was refit on every company (`train --refit-all`), so no company "
+                         "is held out of it; pass --companies all, a comma list or a file, and read the "
+                         "figures as in-sample")
+    return meta.get("splits", {})
 
 
 def resolve_companies(spec: str, frame: pd.DataFrame, *, artifact: str | Path | None = None,

@@ -219,7 +219,7 @@ class RatingModel:
         return pd.DataFrame(self._raw(units, reviews), columns=self.targets_, index=reviews.index)
 
     def _raw(self, units: ReviewUnits, reviews: pd.DataFrame) -> np.ndarray:
-        out = self.heads_.predict(units)
+        out = self.heads_.predict(units.structured_first())
         if self.use_star_ratings and "rating_overall" in reviews.columns:
             stars = pd.to_numeric(reviews["rating_overall"], errors="coerce").to_numpy(dtype=float)
             out = self._with_stars(out, stars)

@@ -58,6 +58,21 @@ class ReviewUnits:
     def counts(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    def structured_first(self) -> "ReviewUnits":
+        """Drop the free-text units of reviews that also have pros or cons.
+
+        Training data never has both, and next to the fields such text is mostly a repeat or an
+        aside; read as unlabelled units it moved ratings by 0.1 stars in a behavioural test.
+        """
+        review = np.repeat(np.arange(self.n_reviews), self.counts())
+        fielded = np.zeros(self.n_reviews, bool)
+        fielded[review[np.isin(self.field, (FIELD_INDEX["pros"], FIELD_INDEX["cons"]))]] = True
+        keep = ~((self.field == _FREE_TEXT) & fielded[review])
+        if keep.all():
+            return self
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(review[keep], minlength=self.n_reviews))])
+        return ReviewUnits(self.embeddings[keep], self.field[keep], offsets)
+
 
 def _padded(units: ReviewUnits, rows: np.ndarray, max_units: int,
             hide_field: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
