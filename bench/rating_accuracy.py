@@ -88,7 +88,8 @@ def metrics(pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return mae, rho
 
 
-def run(df: pd.DataFrame, seed: int, n_folds: int, size: int, encoder: object) -> dict[str, object]:
+def run(df: pd.DataFrame, seed: int, n_folds: int, size: int, encoder: object,
+        company_alpha: float | None = None) -> dict[str, object]:
     sizes = df.groupby("key").size()
     evaluated = np.array(sorted(sizes[sizes >= 50].index))
     fold_of = dict(zip(evaluated, company_folds(evaluated, n_folds, seed)))
@@ -99,7 +100,8 @@ def run(df: pd.DataFrame, seed: int, n_folds: int, size: int, encoder: object) -
         test_keys = [k for k in evaluated if fold_of[k] == f]
         train = df[~df["key"].isin(test_keys)]
         start = time.perf_counter()
-        model = RatingModel(random_state=seed, encoder=encoder).fit(train, companies=train["key"].tolist())
+        model = RatingModel(random_state=seed, encoder=encoder, company_alpha=company_alpha).fit(
+            train, companies=train["key"].tolist())
         fit_s.append(time.perf_counter() - start)
         samples = [df.iloc[draw_sample(rows_of[k], k, size, seed)] for k in test_keys]
         for sample in samples:
@@ -160,6 +162,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--sample", type=int, default=50)
+    parser.add_argument("--company-alpha", type=float, default=None,
+                        help="turn on the company-level correction with this ridge penalty (default off)")
     parser.add_argument("--save", default=None, help="after the benchmark, fit on all companies and save the artifact here")
     parser.add_argument("--no-bench", action="store_true", help="only fit and --save")
     args = parser.parse_args()
@@ -176,7 +180,7 @@ def main() -> None:
         print(f"fitted on all {len(df)} reviews in {time.perf_counter() - start:.0f} s; saved to {full.save(args.save)}")
         if args.no_bench:
             return
-    results = [run(df, seed, args.folds, args.sample, encoder) for seed in args.seeds]
+    results = [run(df, seed, args.folds, args.sample, encoder, args.company_alpha) for seed in args.seeds]
     report(results)
     model, samples = results[-1]["model"], results[-1]["last_samples"]
     one = samples[0][["headline", "pros", "cons", "advice"]]

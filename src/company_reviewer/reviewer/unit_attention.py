@@ -4,11 +4,17 @@ A review's stars on one target hinge on the few units that speak to it ("pay is 
 for compensation), which a plain mean of all its units dilutes. Each unit's embedding, with a
 one-hot of the field it was written in (pros and cons carry opposite signal), goes through one
 shared hidden layer; every target then pools the units with its own softmax attention and
-reads its stars from the pooled vector, plus a linear read-out of the plain mean:
+reads its stars from the pooled vector:
 
     h_u = gelu(W [e_u; field_u] + b)
     a_tu = softmax_u(v_t . h_u)
-    y_t = w_t . sum_u a_tu h_u + o_t . mean_u h_u + c_t
+    y_t = w_t . sum_u a_tu h_u + c_t
+
+There is deliberately no mean-of-all-units term: with it, an off-topic aside ("I was in the
+marketing department") shifts every target. Training also appends such asides
+(:data:`ASIDES`, written for this purpose, not review text) to the pros and cons of a share of
+reviews (``aside_rate``) with the review's stars unchanged, so the attention learns to look past
+them. In company cross-validation this halved the shift an unseen aside causes, for 0.003 MAE.
 
 Training (multi-task MSE over the targets a review has, AdamW with a one-cycle schedule) uses
 torch; prediction is a numpy forward pass over the saved arrays, so a loaded model needs no
@@ -16,8 +22,8 @@ torch and gives the same numbers wherever it runs. Reviews written as free text 
 ``text`` field, which Glassdoor training data never has: training hides the field of a share of
 reviews (``field_dropout``) behind that channel so the model learns to read unlabelled units.
 
-In company cross-validation (bench/rating_accuracy.py) this beat per-field mean pooling + ridge
-by about 0.02 MAE and 0.03 Spearman on the six Glassdoor sub-ratings.
+In company cross-validation (bench/rating_accuracy.py) these heads beat per-field mean pooling
++ ridge by about 0.02 MAE and 0.03 Spearman on the six Glassdoor sub-ratings.
 """
 
 from __future__ import annotations
@@ -31,6 +37,17 @@ from company_reviewer.data.records import TEXT_FIELDS
 
 FIELD_INDEX: dict[str, int] = {field: i for i, field in enumerate(TEXT_FIELDS)}
 _FREE_TEXT = FIELD_INDEX["text"]
+ASIDES: tuple[str, ...] = (
+    "I worked here for about two years.", "This is my first review on this site.",
+    "Posted from my phone, sorry for typos.", "I was a part-time cashier at the downtown store.",
+    "My job was mostly data entry.", "I left last spring to move cities.",
+    "The office is near the train station.", "I joined right after college.",
+    "Writing this during my lunch break.", "I was hired through a staffing agency.",
+    "My team had six people.", "I work the night shift.", "I transferred here from another branch.",
+    "Review based on my time as an intern.", "I still work here.",
+    "The company has offices in several countries.", "I used to commute by bus.",
+    "Nothing else to add.", "I was in the marketing department.", "Mostly worked remotely.",
+)
 
 
 @dataclass(frozen=True)
@@ -107,13 +124,14 @@ class UnitAttentionHeads:
     hidden : width of the shared unit layer.
     epochs, batch_size, learning_rate, weight_decay, dropout : training schedule.
     field_dropout : share of training reviews whose units are shown as free text.
+    aside_rate : share of training reviews that get an off-topic aside appended to pros and cons.
     max_units : units read per review (the first ones, headline and pros first).
     random_state : seeds initialisation, batch order and field dropout.
     """
 
     def __init__(self, hidden: int = 256, epochs: int = 6, batch_size: int = 128, learning_rate: float = 2e-3,
                  weight_decay: float = 1e-4, dropout: float = 0.2, field_dropout: float = 0.15,
-                 max_units: int = 32, random_state: int = 0) -> None:
+                 aside_rate: float = 0.3, max_units: int = 32, random_state: int = 0) -> None:
         self.hidden = hidden
         self.epochs = epochs
         self.batch_size = batch_size
@@ -121,11 +139,16 @@ class UnitAttentionHeads:
         self.weight_decay = weight_decay
         self.dropout = dropout
         self.field_dropout = field_dropout
+        self.aside_rate = aside_rate
         self.max_units = max_units
         self.random_state = random_state
 
-    def fit(self, units: ReviewUnits, y: np.ndarray, rows: np.ndarray | None = None) -> "UnitAttentionHeads":
-        """Fit on the reviews ``rows`` (default all) that have units and at least one target."""
+    def fit(self, units: ReviewUnits, y: np.ndarray, rows: np.ndarray | None = None,
+            asides: np.ndarray | None = None) -> "UnitAttentionHeads":
+        """Fit on the reviews ``rows`` (default all) that have units and at least one target.
+
+        ``asides``: embeddings of :data:`ASIDES` (by the same encoder) for the aside augmentation;
+        without them there is none."""
         import torch
 
         y = np.asarray(y, dtype=np.float32)
@@ -138,15 +161,14 @@ class UnitAttentionHeads:
         generator = torch.Generator().manual_seed(self.random_state)
         shared = torch.nn.Linear(n_in, self.hidden)
         attend = torch.nn.Linear(self.hidden, n_targets)
-        mean_out = torch.nn.Linear(self.hidden, n_targets, bias=False)
-        for layer in (shared, attend, mean_out):
+        for layer in (shared, attend):
             bound = 1.0 / np.sqrt(layer.in_features)
             torch.nn.init.uniform_(layer.weight, -bound, bound, generator=generator)
             if layer.bias is not None:
                 torch.nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
         pooled_out = torch.nn.Parameter(torch.randn(n_targets, self.hidden, generator=generator) * 0.01)
         bias = torch.nn.Parameter(torch.tensor(np.nanmean(y[rows], axis=0), dtype=torch.float32))
-        params = [*shared.parameters(), *attend.parameters(), *mean_out.parameters(), pooled_out, bias]
+        params = [*shared.parameters(), *attend.parameters(), pooled_out, bias]
         optimiser = torch.optim.AdamW(params, lr=self.learning_rate, weight_decay=self.weight_decay)
         steps = self.epochs * int(np.ceil(len(rows) / self.batch_size))
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, self.learning_rate, total_steps=steps)
@@ -156,10 +178,13 @@ class UnitAttentionHeads:
         for _ in range(self.epochs):
             for batch in np.array_split(rng.permutation(rows), int(np.ceil(len(rows) / self.batch_size))):
                 hide = rng.random(len(batch)) < self.field_dropout
-                inputs, mask = (torch.from_numpy(a) for a in _padded(units, batch, self.max_units, hide))
+                inputs, mask = _padded(units, batch, self.max_units, hide)
+                if asides is not None and self.aside_rate > 0:
+                    inputs, mask = _with_asides(inputs, mask, asides, rng.random(len(batch)) < self.aside_rate, rng)
+                inputs, mask = torch.from_numpy(inputs), torch.from_numpy(mask)
                 keep = torch.rand(inputs.shape[:2] + (self.hidden,), generator=generator) >= self.dropout
                 h = torch.nn.functional.gelu(shared(inputs)) * keep / (1.0 - self.dropout)
-                pred = _forward_torch(h, mask, attend, mean_out, pooled_out, bias)
+                pred = _forward_torch(h, mask, attend, pooled_out, bias)
                 have = present[batch]
                 loss = (((pred - target[batch]) ** 2) * have).sum() / have.sum().clamp(min=1)
                 optimiser.zero_grad()
@@ -171,7 +196,6 @@ class UnitAttentionHeads:
             self.shared_b_ = shared.bias.numpy().copy()
             self.attend_w_ = attend.weight.numpy().T.copy()
             self.attend_b_ = attend.bias.numpy().copy()
-            self.mean_w_ = mean_out.weight.numpy().T.copy()
             self.pooled_w_ = pooled_out.numpy().copy()
             self.bias_ = bias.numpy().copy()
         return self
@@ -190,17 +214,16 @@ class UnitAttentionHeads:
             weights = np.where(mask[..., None], np.exp(logits), 0.0)
             weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
             pooled = np.einsum("blt,blh->bth", weights, h)
-            mean = (h * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-            pred = (pooled * self.pooled_w_).sum(axis=-1) + mean @ self.mean_w_ + self.bias_
+            pred = (pooled * self.pooled_w_).sum(axis=-1) + self.bias_
             pred[~mask.any(axis=1)] = np.nan
             out[start:start + len(part)] = pred
         return out
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in ("hidden", "epochs", "batch_size", "learning_rate", "weight_decay",
-                                               "dropout", "field_dropout", "max_units", "random_state")}
+                                               "dropout", "field_dropout", "aside_rate", "max_units", "random_state")}
 
-    _ARRAYS = ("shared_w_", "shared_b_", "attend_w_", "attend_b_", "mean_w_", "pooled_w_", "bias_")
+    _ARRAYS = ("shared_w_", "shared_b_", "attend_w_", "attend_b_", "pooled_w_", "bias_")
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {name.rstrip("_"): getattr(self, name) for name in self._ARRAYS}
@@ -213,11 +236,24 @@ class UnitAttentionHeads:
         return heads
 
 
-def _forward_torch(h, mask, attend, mean_out, pooled_out, bias):
+def _with_asides(inputs: np.ndarray, mask: np.ndarray, asides: np.ndarray, chosen: np.ndarray,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Append a random aside as a pros unit and another as a cons unit to the ``chosen`` reviews."""
+    dim = asides.shape[1]
+    extra = np.zeros((len(inputs), 2, inputs.shape[2]), np.float32)
+    extra_mask = np.zeros((len(inputs), 2), bool)
+    for b in np.flatnonzero(chosen):
+        for slot, field in enumerate(("pros", "cons")):
+            extra[b, slot, :dim] = asides[rng.integers(len(asides))]
+            extra[b, slot, dim + FIELD_INDEX[field]] = 1.0
+            extra_mask[b, slot] = True
+    return np.concatenate([inputs, extra], axis=1), np.concatenate([mask, extra_mask], axis=1)
+
+
+def _forward_torch(h, mask, attend, pooled_out, bias):
     import torch
 
     logits = attend(h).masked_fill(~mask[..., None], float("-inf"))
     weights = logits.softmax(dim=1).nan_to_num(0.0)
     pooled = torch.einsum("blt,blh->bth", weights, h)
-    mean = (h * mask[..., None]).sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp(min=1)
-    return (pooled * pooled_out).sum(dim=-1) + mean_out(mean) + bias
+    return (pooled * pooled_out).sum(dim=-1) + bias
