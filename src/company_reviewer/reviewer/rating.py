@@ -36,7 +36,7 @@ from company_reviewer.reviewer.rating_features import (
     review_units,
     target_frame,
 )
-from company_reviewer.reviewer.unit_attention import ReviewUnits, UnitAttentionHeads
+from company_reviewer.reviewer.unit_attention import ASIDES, ReviewUnits, UnitAttentionHeads
 
 # Which product dimension is scored by which Glassdoor target; salary and benefits share one.
 DIMENSION_TARGETS: dict[str, str] = {
@@ -123,14 +123,15 @@ class RatingModel:
         targets: pd.DataFrame | None = None,
         companies: Sequence[str] | None = None,
     ) -> "RatingModel":
-        """Fit the heads and, when ``companies`` is given, the company-level stage.
+        """Fit the heads and, when ``companies`` is given, the calibration (and the optional
+        company-level correction) on out-of-fold predictions.
 
         ``targets`` holds one column per target (``overall``, ``comp_benefits``, ... or the
         ``rating_*`` names); by default they are read from ``reviews``' ``rating_*`` columns.
-        Without ``companies`` there is no company stage: a company's rating is the raw trimmed
-        mean of its review predictions.
+        Without ``companies`` there is no calibration: a company's rating is the raw trimmed mean
+        of its review predictions.
         """
-        units = review_units(reviews, self._encoder())
+        units = review_units(reviews, self._encoder()).structured_first()
         y = target_frame(targets if targets is not None else reviews)
         values = y[list(TARGETS)].to_numpy(dtype=float)
         groups = None if companies is None else np.asarray(list(companies), dtype=object)
@@ -141,8 +142,6 @@ class RatingModel:
 
         progress = tqdm(total=1 + (n_folds if n_folds >= 2 else 0), desc="fitting rating heads",
                         unit=" fit", leave=False, disable=None)
-        from company_reviewer.reviewer.unit_attention import ASIDES
-
         asides = self._encoder().encode(list(ASIDES))
         self.heads_ = self._new_heads().fit(units, values, asides=asides)
         progress.update()
