@@ -314,7 +314,8 @@ class RatingModel:
         path = Path(path)
         meta = json.loads((path / "rating.json").read_text())
         if meta.get("format") != _FORMAT_VERSION:
-            raise ValueError(f"unsupported rating artifact format {meta.get('format')!r}")
+            raise ValueError(f"rating artifact {path} has format {meta.get('format')!r}; this version reads format "
+                             f"{_FORMAT_VERSION} (unit-attention heads). Retrain it with `company-reviewer train`.")
         model = cls(**meta["params"], encoder=encoder)
         with np.load(path / "rating.npz", allow_pickle=False) as data:
             model.calib_ = data["calib"]
