@@ -126,6 +126,17 @@ def test_star_ratings_option_pulls_overall_to_the_stars(data: tuple[pd.DataFrame
     assert abs(est["overall"].rating - sample["rating_overall"].mean()) < 0.35
 
 
+def test_optional_company_correction_is_fitted_and_applied(data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    train, test = data
+    corrected = RatingModel(company_alpha=1.0, inner_folds=3).fit(train, companies=train["key"].tolist())
+    plain = RatingModel(inner_folds=3).fit(train, companies=train["key"].tolist())
+    assert np.any(corrected.company_coef_) and not np.any(plain.company_coef_)
+    sample = test.sample(50, random_state=10)[TEXT]
+    with_correction, without = corrected.predict_company(sample, n_boot=20), plain.predict_company(sample, n_boot=20)
+    assert all(1.0 <= e.low <= e.rating <= e.high <= 5.0 for e in with_correction.values())
+    assert any(abs(with_correction[t].rating - without[t].rating) > 1e-6 for t in TARGETS)
+
+
 def test_unfitted_model_refuses() -> None:
     with pytest.raises(RuntimeError):
         RatingModel().predict_company(pd.DataFrame({"pros": ["good"]}))

@@ -262,9 +262,12 @@ class RatingModel:
         use = np.flatnonzero(has_text)
         raw = self._raw(units, reviews)[use]
         # The company correction is linear in the mean per-field features, so it equals the mean
-        # of per-review projections; free-text-only reviews (no pros/cons) do not count.
-        x, structured = company_view(units)
-        proj = np.where(structured[:, None], x @ self.company_coef_.T, np.nan)[use]
+        # of per-review projections; free-text-only reviews (no pros/cons) do not count. Off by
+        # default (all-zero coefficients): then there is nothing to compute.
+        proj = np.zeros((len(use), len(self.targets_)))
+        if np.any(self.company_coef_):
+            x, structured = company_view(units)
+            proj = np.where(structured[:, None], x @ self.company_coef_.T, np.nan)[use]
         point = self._company_score(_trimmed_mean(raw, self.trim), _nanmean_rows(proj))
         rng = np.random.default_rng(random_state)
         idx = rng.integers(0, len(use), (max(n_boot, 1), len(use)))
