@@ -13,7 +13,7 @@ from company_reviewer.serve.config import ServeSettings
 
 
 def mount_ui(app, settings: ServeSettings) -> None:
-    from fastapi.responses import HTMLResponse
+    from fastapi.responses import HTMLResponse, Response
     from fastapi.staticfiles import StaticFiles
 
     package = resources.files("company_reviewer.serve")
@@ -23,6 +23,12 @@ def mount_ui(app, settings: ServeSettings) -> None:
     @app.get("/", include_in_schema=False)
     def index() -> HTMLResponse:
         return HTMLResponse(page)
+
+    icon = (package / "static" / "favicon.svg").read_bytes()
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # what browsers ask for on pages without <link rel=icon> (/docs)
+        return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
 
