@@ -84,6 +84,8 @@ def test_review_cards_render(server, browser, width):  # noqa: F811
     assert page.locator("link[rel=icon]").get_attribute("href") == "/static/favicon.svg"
     with urllib.request.urlopen(server[0] + "/static/favicon.svg") as response:
         assert response.status == 200 and b"<svg" in response.read()
+    with urllib.request.urlopen(server[0] + "/favicon.ico") as response:  # pages without the link (/docs)
+        assert response.status == 200 and response.headers["content-type"].startswith("image/svg+xml")
     _review_store_company(page)
     TIMINGS.setdefault(f"store_review_s_{width}px", float(page.get_attribute("body", "data-last-review-seconds")))
     cards = page.locator("article.dimension")
