@@ -11,22 +11,23 @@ from company_reviewer.data.records import CANONICAL_COLUMNS
 from company_reviewer.store import tables
 
 
-def insert_ignoring_conflicts(connection: sa.Connection, table: sa.Table, rows: list[dict], key: str) -> None:
+def insert_ignoring_conflicts(connection: sa.Connection, table: sa.Table, rows: list[dict], key: str) -> int:
     """Bulk insert that skips rows whose unique ``key`` already exists (another writer won the race).
 
-    Runs inside the caller's transaction; rows are stored in input order. Values are bound exactly
+    Returns how many rows this call inserted (the database's own count, so two concurrent
+    writers of the same rows together report each row once). Runs inside the caller's
+    transaction; rows are stored in input order. Values are bound exactly
     as SQLAlchemy binds them (the column types' bind processors), but sent in bulk: SQLite gets one
     ``executemany`` of a prepared ``INSERT ... ON CONFLICT (key) DO NOTHING``, PostgreSQL a ``COPY``
     (see :func:`_copy_ignoring_conflicts`). Rows whose keys differ, or other backends, go through
     the plain SQLAlchemy statement.
     """
     if not rows:
-        return
+        return 0
     dialect = connection.dialect
     names = list(rows[0])
     if dialect.name not in ("postgresql", "sqlite") or any(row.keys() != rows[0].keys() for row in rows):
-        _insert_with_sqlalchemy(connection, table, rows, key)
-        return
+        return _insert_with_sqlalchemy(connection, table, rows, key)
     columns = [_bound([row[name] for row in rows], table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
                for name in names]
     if dialect.name == "sqlite":
@@ -36,9 +37,8 @@ def insert_ignoring_conflicts(connection: sa.Connection, table: sa.Table, rows: 
             dialect=dialect, column_keys=names)
         order = [names.index(name) for name in compiled.positiontup]
         params = list(zip(*(columns[i] for i in order)))
-        connection.exec_driver_sql(compiled.string, params)
-        return
-    _copy_ignoring_conflicts(connection, table, names, columns, key)
+        return connection.exec_driver_sql(compiled.string, params).rowcount
+    return _copy_ignoring_conflicts(connection, table, names, columns, key)
 
 
 def _bound(values: list, processor: Any) -> list:
@@ -57,7 +57,7 @@ def _bound(values: list, processor: Any) -> list:
 
 
 def _copy_ignoring_conflicts(connection: sa.Connection, table: sa.Table, names: list[str],
-                             columns: list[list], key: str) -> None:
+                             columns: list[list], key: str) -> int:
     """PostgreSQL: ``COPY`` straight into the table inside a savepoint, which is all it takes when
     no row conflicts (ingest has already dropped the stored hashes); if one does (a concurrent
     writer, a re-run), back to the savepoint and ``COPY`` into a temporary table, then
@@ -78,7 +78,7 @@ def _copy_ignoring_conflicts(connection: sa.Connection, table: sa.Table, names: 
             cursor.execute("ROLLBACK TO SAVEPOINT bulk_insert")
         else:
             cursor.execute("RELEASE SAVEPOINT bulk_insert")
-            return
+            return len(columns[0])
         cursor.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
                        f"SELECT 0::bigint AS _ord, {listed} FROM {target} WITH NO DATA")
         with cursor.copy(f"COPY {staging} (_ord, {listed}) FROM STDIN") as copy:
@@ -86,19 +86,22 @@ def _copy_ignoring_conflicts(connection: sa.Connection, table: sa.Table, names: 
                 copy.write_row(row)
         cursor.execute(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM {staging} ORDER BY _ord "
                        f"ON CONFLICT ({quote(key)}) DO NOTHING")
+        inserted = cursor.rowcount
         cursor.execute(f"DROP TABLE {staging}")
+        return inserted
 
 
-def _insert_with_sqlalchemy(connection: sa.Connection, table: sa.Table, rows: list[dict], key: str) -> None:
-    """The plain SQLAlchemy statement (rows with differing keys, other backends)."""
+def _insert_with_sqlalchemy(connection: sa.Connection, table: sa.Table, rows: list[dict], key: str) -> int:
+    """The plain SQLAlchemy statement (rows with differing keys, other backends); one statement
+    per row, so that the count of inserted rows is exact on every driver."""
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif connection.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - other backends get a plain insert
-        connection.execute(table.insert(), rows)
-        return
-    connection.execute(insert(table).on_conflict_do_nothing(index_elements=[key]), rows)
+        return connection.execute(table.insert(), rows).rowcount
+    statement = insert(table).on_conflict_do_nothing(index_elements=[key])
+    return sum(connection.execute(statement, row).rowcount for row in rows)
 
 
 def company_key(source: str, company: str) -> str:
