@@ -16,13 +16,19 @@ ingest_batches = sa.Table(
     sa.Column("source_file", sa.Text, nullable=False),
     sa.Column("file_sha256", sa.String(64), nullable=False),
     sa.Column("preset", sa.String(50), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),  # running | complete | failed
+    sa.Column("status", sa.String(20), nullable=False),  # running | complete | failed | interrupted
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("rows_read", sa.Integer, nullable=False, default=0),
     sa.Column("stored", sa.Integer, nullable=False, default=0),
     sa.Column("duplicates", sa.Integer, nullable=False, default=0),
     sa.Column("quarantined", sa.Integer, nullable=False, default=0),
+    # Migration 0004: who runs the batch and when it last committed a chunk (a batch whose process
+    # is gone is marked interrupted by the next ingest), and how many stored reviews were truncated.
+    sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
+    sa.Column("truncated", sa.Integer, nullable=False, default=0, server_default="0"),
 )
 
 reviews = sa.Table(
