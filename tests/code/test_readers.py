@@ -148,7 +148,8 @@ def test_parquet_types_become_strings(tmp_path: Path) -> None:
              "text": None}, {"n": None, "x": None, "flag": True, "when": None, "tags": None, "text": "ok"}]
     frame = _read_all(_write_parquet(tmp_path / "typed.parquet", rows, gz=False))
     _assert_string_frame(frame)
-    assert frame.drop(columns=["_row", "_error", "_raw_line"]).to_dict("records") == [
+    assert frame["_nested"].tolist() == ['["tags"]', ""]  # which values were nested (presets check them)
+    assert frame.drop(columns=["_row", "_error", "_raw_line", "_nested"]).to_dict("records") == [
         {"n": "1", "x": "2.5", "flag": "false", "when": "2025-05-18T10:00:00", "tags": '["a","b"]', "text": ""},
         {"n": "", "x": "", "flag": "true", "when": "", "tags": "", "text": "ok"}]
 
@@ -258,9 +259,14 @@ def test_wrong_encoding_names_the_byte_and_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     content = "company,pros\nAcme,Gr\u00fc\u00dfe\n".encode("cp1252")
     path.write_bytes(content)
-    message = _error_for(path)
-    assert f"byte {content.index(0xFC)}" in message and "line 2" in message and "UTF-8" in message
+    message = _error_for(path, encoding="utf-8")  # a named encoding is used strictly
+    assert f"byte {content.index(0xFC)}" in message and "line 2" in message and "UTF-8" in message.upper()
     assert _read_all(path, encoding="cp1252")["pros"].tolist() == ["Grüße"]
+    from company_reviewer.data.readers import ReadInfo
+
+    info = ReadInfo()  # by default the encoding is detected and the assumption reported
+    assert _read_all(path, info=info)["pros"].tolist() == ["Grüße"]
+    assert info.notes and "Windows-1252" in info.notes[0]
 
 
 def test_binary_and_foreign_files(tmp_path: Path) -> None:
@@ -279,10 +285,15 @@ def test_malformed_json_and_jsonl(tmp_path: Path) -> None:
     assert "line 3, column" in _error_for(tmp_path / "bad.json")
     (tmp_path / "scalar.json").write_text("42")
     assert "single int" in _error_for(tmp_path / "scalar.json")
+    # A bad JSON lines line is one bad record (quarantined downstream), not a lost file.
     (tmp_path / "list.jsonl").write_text('{"a": 1}\n[1, 2]\n')
-    assert "line 2 is a JSON list, not an object" in _error_for(tmp_path / "list.jsonl")
+    listed = _read_all(tmp_path / "list.jsonl")
+    assert listed["_error"].tolist()[0] == "" and "line 2 is a JSON list, not an object" in listed["_error"][1]
     (tmp_path / "cut.jsonl").write_text('{"a": 1}\n{"a": 2}\n{"a": \n')
-    assert "line 3, column" in _error_for(tmp_path / "cut.jsonl")
+    cut = _read_all(tmp_path / "cut.jsonl")
+    assert cut["a"].tolist()[:2] == ["1", "2"] and cut["_error"][2].startswith("line 3, column")
+    (tmp_path / "garbage.jsonl").write_text('{"a": \n{"b": \n')
+    assert "no line is a JSON object" in _error_for(tmp_path / "garbage.jsonl")
     (tmp_path / "mixed.json").write_text('[{"a": 1}, "text"]')
     assert "record 2 is a str" in _error_for(tmp_path / "mixed.json")
 
