@@ -74,8 +74,11 @@ CASES: list[tuple[dict[str, str], str | None]] = [
     ({"headline": " ", "pros": "\u3000", "cons": "\x1c", "advice": "\n"}, "no review text"),
     ({"rating_overall": "7"}, "less than or equal to 5"),
     ({"rating_overall": "0"}, "greater than or equal to 1"),
-    ({"rating_overall": "nan"}, "rating_overall"),
-    ({"rating_overall": "inf"}, "less than or equal to 5"),
+    ({"rating_overall": "nan"}, None),                                # NaN is a missing number, as JSON NaN is
+    ({"rating_overall": "inf"}, "rating_overall: not a number"),
+    ({"rating_overall": "\uff15"}, None),                             # full-width 5 (NFKC)
+    ({"rating_overall": "4 stars"}, "rating_overall: not a number"),
+    ({"date": "2025-05-18garbage"}, "date: cannot parse"),
     ({"rating_overall": "great"}, "rating_overall: not a number"),
     ({"date": "yesterday"}, "date: cannot parse"),
     ({"date": "2024-02-30"}, "date: cannot parse"),
@@ -90,7 +93,7 @@ CASES: list[tuple[dict[str, str], str | None]] = [
     ({"cons": "c" * 100_001}, "cons: String should have at most 100000 characters"),
     ({"rating__culture_values": "9"}, "sub-rating 'culture_values'=9.0 is outside 1-5"),
     ({"rating__culture_values": "lots"}, "culture_values: not a number"),
-    ({"rating__work_life_balance": "nan"}, "is outside 1-5"),
+    ({"rating__work_life_balance": "nan"}, None),
     ({"rating_overall": "7", "job_title": "x" * 301}, "job_title"),  # several problems: all named
 ]
 

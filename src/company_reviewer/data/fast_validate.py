@@ -123,9 +123,10 @@ def validate_frame(frame: pd.DataFrame) -> ValidatedFrame:
         # Not what a preset produces: to_review decides (or fails) exactly as it always did.
         return _merge([True] * len(frame), [], _slow_outcomes(frame, range(len(frame))))
     slow = [False] * len(frame)
-    for i, error in enumerate(_present(_strings(frame, "_error", slow))):
-        if error is not None:
-            slow[i] = True
+    for column in ("_error", "_invalid"):
+        for i, error in enumerate(_present(_strings(frame, column, slow))):
+            if error is not None:
+                slow[i] = True
     present = {name: _present(_strings(frame, name, slow), _LIMITS[name], slow)
                for name in CANONICAL_COLUMNS if name not in ("date", "rating_overall")}
     for i, company in enumerate(present["company"]):

@@ -8,6 +8,8 @@ with a reason a person can act on.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -20,6 +22,15 @@ ATTRIBUTE_PREFIX = "attr__"
 _DERIVED_ID_PREFIX = "h"
 # Online employer reviews do not predate the web; earlier dates are parsing or column errors.
 EARLIEST_DATE = dt.date(1990, 1, 1)
+# A number as written in a rating column, after NFKC (full-width "５" is "5") and other scripts'
+# decimal digits ("٥") made ASCII: digits with an optional decimal point or comma, an exponent.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+# "NaN" is how pandas, numpy and Python write a missing number (JSON NaN reads as missing too).
+_MISSING_NUMBERS = frozenset({"nan", "+nan", "-nan"})
+# yyyy-mm-dd (or ISO's basic yyyymmdd), optionally with a time of day and a zone (what
+# datetime.fromisoformat reads); anything trailing ("2025-05-18garbage") is not a date.
+_ISO_DATE = re.compile(r"\d{8}|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?"
+                       r"\s?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?")
 
 
 @dataclass(frozen=True)
@@ -47,14 +58,28 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
+def _ascii_number(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace("\u066b", ".")  # Arabic decimal separator
+    return "".join(str(unicodedata.decimal(ch)) if not ch.isascii() and unicodedata.decimal(ch, None) is not None
+                   else ch for ch in text)
+
+
 def _parse_float(name: str, value: Any) -> float | None:
+    """A rating: None when blank or NaN; full-width and other Unicode digits read as ASCII ones;
+    anything that is not a plain decimal number ("4 stars", "1_0", "inf", "0x5") is a ValueError."""
     value = _blank_to_none(value)
     if value is None:
         return None
-    try:
-        return float(str(value).replace(",", "."))
-    except ValueError:
-        raise ValueError(f"{name}: not a number ({str(value)[:40]!r})") from None
+    if isinstance(value, float):
+        return None if value != value else value
+    text = str(value).strip()
+    if not text.isascii():
+        text = _ascii_number(text).strip()
+    if text.lower() in _MISSING_NUMBERS:
+        return None
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(f"{name}: not a number ({str(value)[:40]!r})")
+    return float(text.replace(",", "."))
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -65,7 +90,11 @@ def _parse_date(value: Any) -> dt.date | None:
         return value
     text = str(value).strip()
     try:
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
         parsed = dt.date.fromisoformat(text[:10])
+        if len(text) > 10:
+            dt.datetime.fromisoformat(text)  # the time part must be real too
     except ValueError:
         raise ValueError(f"date: cannot parse {text[:40]!r} (use yyyy-mm-dd)") from None
     if not EARLIEST_DATE <= parsed <= dt.date.today() + dt.timedelta(days=1):
@@ -90,6 +119,8 @@ def to_review(row: Mapping[str, Any]) -> Accepted | Rejected:
     raw = str(row.get("_raw") or row.get("_raw_line") or "")
     if _blank_to_none(row.get("_error")):
         return Rejected(row_number, f"unparsable row: {row['_error']}", raw)
+    if _blank_to_none(row.get("_invalid")):
+        return Rejected(row_number, str(row["_invalid"]), raw)
     try:
         fields: dict[str, Any] = {
             name: _blank_to_none(row.get(name))
