@@ -9,7 +9,11 @@
   attributes such as ``attr__recommend``, each group sorted by name;
 * ``_row`` (int), ``_error`` and ``_raw_line`` passed through from the reader (``""`` if absent),
   and ``_raw``: the original row (source columns and ``_group``) as a compact JSON object string,
-  or, for a row the reader could not parse (``_error`` set), its raw text from ``_raw_line``.
+  or, for a row the reader could not parse (``_error`` set), its raw text from ``_raw_line``;
+* ``_invalid``, only when the reader saw nested values: ``""``, or why the row cannot be a review
+  although it was read: a canonical field
+  or sub-rating taken from a nested JSON value (an object, or a list; a list of plain values in a
+  text field is joined one per line instead).
 
 Source columns match case- and punctuation-insensitively ("Work/Life Balance" = ``work_life_balance``
 = ``workLifeBalance``). Columns named ``rating__x``/``attr__x`` pass through under every preset.
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 
 RATING_PREFIX, ATTR_PREFIX = "rating__", "attr__"
 PASS_THROUGH = ("_row", "_error", "_raw_line")
+NESTED, INVALID = "_nested", "_invalid"
 Candidates = Mapping[str, tuple[str, ...]]
 
 
@@ -120,26 +125,69 @@ def _map_frame(preset: Preset, frame: pd.DataFrame, source: str | None, company:
     # Reversed so that the first of two columns with the same normalised name wins.
     lookup = {_norm(c): c for c in reversed(raw.columns) if not str(c).startswith("_")}
     out: dict[str, pd.Series] = {}
+    picked: dict[str, str] = {}  # target -> the source column it came from
     for target in CANONICAL_COLUMNS:
         column = _pick(lookup, (target, *preset.fields.get(target, ())))
         out[target] = _as_str(raw[column]) if column is not None else _blank(raw)
+        if column is not None:
+            picked[target] = column
     for prefix, table in ((RATING_PREFIX, preset.sub_ratings), (ATTR_PREFIX, preset.attributes)):
         for name, candidates in table.items():
             column = _pick(lookup, candidates)
             if column is not None:
                 out[prefix + name] = _as_str(raw[column])
+                picked[prefix + name] = column
     for column in raw.columns:
         name = str(column)
         if name.startswith((RATING_PREFIX, ATTR_PREFIX)):
             out[name] = _as_str(raw[column])
+            picked[name] = column
         elif preset.rating_prefix and name.startswith(preset.rating_prefix) and name != "rating_overall":
-            out.setdefault(RATING_PREFIX + name[len(preset.rating_prefix):], _as_str(raw[column]))
+            if RATING_PREFIX + name[len(preset.rating_prefix):] not in out:
+                out[RATING_PREFIX + name[len(preset.rating_prefix):]] = _as_str(raw[column])
+                picked[RATING_PREFIX + name[len(preset.rating_prefix):]] = column
     result = pd.DataFrame(out, index=raw.index)
     if preset.finish:
         result = preset.finish(raw, result)
     for target, column in user_mapping.items():
         result[target] = _as_str(frame[column])
-    return _finalise(preset, frame, result, source, company)
+        picked[target] = column
+    invalid = _nested_values(frame, result, picked)
+    result = _finalise(preset, frame, result, source, company)
+    if invalid is not None:  # only when the reader saw nested values: most frames have no such column
+        result[INVALID] = invalid
+    return result
+
+
+def _nested_values(frame: pd.DataFrame, result: pd.DataFrame, picked: Mapping[str, str]) -> pd.Series | None:
+    """Rows whose canonical field or sub-rating comes from a nested JSON value: the reason (in
+    ``result``'s index order); a list of plain values in a text field is joined one per line in
+    ``result`` instead. None when the reader saw no nested value."""
+    import pandas as pd
+
+    if NESTED not in frame or not (frame[NESTED] != "").any():
+        return None
+    from company_reviewer.data.records import TEXT_FIELDS
+
+    reasons = [""] * len(frame)
+    checked = {target: column for target, column in picked.items() if not target.startswith(ATTR_PREFIX)}
+    for i, listed in enumerate(frame[NESTED].tolist()):
+        if not listed:
+            continue
+        nested = set(json.loads(listed))
+        for target, column in checked.items():
+            if column not in nested or target not in result:
+                continue
+            value = json.loads(frame[column].iat[i])
+            if (target in TEXT_FIELDS and isinstance(value, list)
+                    and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)):
+                result.iat[i, result.columns.get_loc(target)] = "\n".join(str(v) for v in value)
+                continue
+            kind = "an object" if isinstance(value, dict) else "a list"
+            reasons[i] = (f"{target}: column {column!r} holds {kind} (nested JSON), not a single value; "
+                          f"flatten it or map another column with --map {target}=COLUMN")
+            break
+    return pd.Series(reasons, index=result.index, dtype="str")
 
 
 def _finalise(preset: Preset, frame: pd.DataFrame, result: pd.DataFrame, source: str | None,
@@ -163,7 +211,8 @@ def _finalise(preset: Preset, frame: pd.DataFrame, result: pd.DataFrame, source:
     for column in PASS_THROUGH[1:]:
         result[column] = _as_str(frame[column]) if column in frame else _blank(frame)
     # A row the reader could not parse has no columns worth showing: its raw text is the evidence.
-    result["_raw"] = _raw_json(frame).mask(result["_error"] != "", result["_raw_line"])
+    result["_raw"] = _raw_json(frame).mask((result["_error"] != "") & (result["_raw_line"] != ""),
+                                           result["_raw_line"])
     return result
 
 
@@ -388,8 +437,11 @@ def detect_preset(columns: Iterable[object]) -> str:
         return best
     if names & {_norm(c) for c in ("company", "headline", "pros", "cons", "advice", "text")}:
         return "canonical"
-    raise ValueError(f"cannot tell which platform these columns come from ({', '.join(map(str, columns))}); "
-                     f"pass a preset ({', '.join(_PRESETS)}) or map columns with field=column")
+    shown = [str(c) for c in columns if not str(c).startswith("_")]
+    raise ValueError(f"cannot tell which platform these columns come from ({', '.join(shown) or 'none'}): "
+                     "none is a review field (expected company and at least one of headline, pros, cons, "
+                     f"advice, text); pass --preset ({', '.join(_PRESETS)}) or map columns with "
+                     "--map field=column")
 
 
 def to_canonical(frame: pd.DataFrame, preset: str = "auto", source: str | None = None, *,
