@@ -31,8 +31,12 @@ _ATTRS = r"""(?:\s+[A-Za-z_:][-A-Za-z0-9_:.]*=(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>]+)
 _BLOCK_TAGS = r"</?(?:br|p|div|li|ul|ol|tr|table|h[1-6]|hr|blockquote)" + _ATTRS
 _INLINE_TAGS = r"</?(?:b|i|u|em|strong|span|a|font|small|sup|sub|mark|strike|s|code)" + _ATTRS
 _ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
-# Zero-width characters, the BOM and C0/C1 controls other than tab and newline.
-_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+# Zero-width and other invisible format characters (soft hyphen, word joiner, invisible operators,
+# the BOM), bidirectional controls (LRM/RLM/ALM, embeddings, overrides such as U+202E, isolates:
+# they reorder how a name or a quote is displayed, "EvilCo" shown as "oClivE"), and C0/C1 controls
+# other than tab and newline.
+_INVISIBLE = ("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+              "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = "[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+"
 # What _normalise_text changes: CR, "<" (a tag?), invisible characters, a space character other
 # than " ", two spaces, a space next to a newline, three newlines. What _clean_meta changes:
@@ -43,6 +47,22 @@ _DIRTY_META = "[&" + _INVISIBLE[1:-1] + _MESSY_META[1:]  # an entity, an invisib
 # A spreadsheet's error value in place of the text (e.g. "- long hours" evaluated as a formula
 # gives "#NAME?"); the reviewer's words are lost, so the field is empty. Seen in the shared data.
 _SPREADSHEET_ERROR = r"#(?:NAME\?|VALUE!|REF!|DIV/0!|N/A|NULL!|NUM!)"
+# Buttons of review sites that scrapers copy into the text ("...and ignore it)Show More"). Removed
+# from the end of a text field where they cannot be the reviewer's words: glued to the text
+# before them, after an ellipsis, on a line of their own, or as the whole field. Exactly these
+# spellings (as the sites render them); "Show more flexibility" in the middle of advice stays.
+PLATFORM_ARTEFACTS: tuple[str, ...] = (
+    "Show More", "Show more", "Show Less", "Show less", "Read More", "Read more", "Read Less", "Read less",
+    "See More", "See more", "See Less", "See less", "Continue Reading", "Continue reading",
+    "Mehr anzeigen", "Weniger anzeigen", "Mehr lesen", "Weiterlesen", "Voir plus", "Lire la suite",
+    "Ver más", "Leer más",
+)
+_ARTEFACT = ("(?:^|(?<=\\S)|(?<=\\.\\.\\.)[ \\t]+|(?<=…)[ \\t]+|\\n[ \\t]*)(?:"
+             + "|".join(a.replace(" ", "\\ ") for a in PLATFORM_ARTEFACTS) + ")[ \\t]*$")
+_ARTEFACT_HINT = "|".join(PLATFORM_ARTEFACTS)
+# The attribute that marks a review whose text fields were cut at ``max_text_chars``; its value
+# names the fields ("pros,text").
+TRUNCATED_ATTRIBUTE = "attr__truncated"
 
 _DATE_FORMATS: tuple[str, ...] = (
     "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%d %B, %Y",
@@ -74,14 +94,28 @@ def _normalise_text(values: pd.Series) -> pd.Series:
 
 
 def _clean_text(values: pd.Series, max_chars: int) -> pd.Series:
+    return cap_text(_clean_text_uncapped(values), max_chars)
+
+
+def _clean_text_uncapped(values: pd.Series) -> pd.Series:
     out = _unescape(values)
     # Only values with something _normalise_text changes go through its regexes (one pass finds them).
     messy = out.str.contains(_MESSY_TEXT, regex=True)
     if messy.any():
         out[messy] = _normalise_text(out[messy])
-    out = out.str.strip()
-    out = out.mask(out.str.fullmatch(_SPREADSHEET_ERROR), "")
-    return cap_text(out, max_chars)
+    out = strip_platform_artefacts(out.str.strip())
+    return out.mask(out.str.fullmatch(_SPREADSHEET_ERROR), "")
+
+
+def strip_platform_artefacts(values: pd.Series) -> pd.Series:
+    """``values`` without a trailing review-site button (see :data:`PLATFORM_ARTEFACTS`), stripped."""
+    hint = values.str.contains(_ARTEFACT_HINT, regex=True)
+    if not hint.any():
+        return values
+    out = values.copy()
+    for _ in range(2):  # "…Show MoreShow Less"
+        out[hint] = out[hint].str.replace(_ARTEFACT, "", regex=True).str.rstrip()
+    return out
 
 
 def _clean_meta(values: pd.Series) -> pd.Series:
@@ -116,17 +150,38 @@ def clean_frame(frame: pd.DataFrame, max_text_chars: int = 5000) -> pd.DataFrame
     Text fields (headline, pros, cons, advice, text): HTML entities decoded, ``<br>``/``<p>``-like
     tags turned into newlines and inline tags dropped, invisible characters removed, runs of
     spaces/tabs collapsed, at most one blank line in a row, stripped, a bare spreadsheet error
-    value ("#NAME?") emptied, capped at ``max_text_chars``.
+    value ("#NAME?") emptied, a trailing review-site button ("Show More", :data:`PLATFORM_ARTEFACTS`)
+    removed, capped at ``max_text_chars`` (``Settings.max_text_chars``); a review with a capped
+    field gets the attribute ``truncated`` naming the capped fields (column ``attr__truncated``).
     Every other string column not starting with ``_``: entities decoded, whitespace collapsed to
     single spaces, stripped.
     """
+    import pandas as pd
+
     out = frame.copy()
+    truncated: list[tuple[str, pd.Series]] = []
     for column in out.columns:
         name = str(column)
         if name.startswith("_") or not _is_string(out[column]):
             continue
         values = out[column].astype("str").fillna("")
-        out[column] = _clean_text(values, max_text_chars) if name in TEXT_FIELDS else _clean_meta(values)
+        if name in TEXT_FIELDS:
+            cleaned = _clean_text_uncapped(values)
+            long = cleaned.str.len() > max_text_chars
+            if long.any():
+                truncated.append((name, long))
+            out[column] = cap_text(cleaned, max_text_chars)
+        else:
+            out[column] = _clean_meta(values)
+    if truncated:
+        names = pd.Series("", index=out.index, dtype="str")
+        for name, long in truncated:
+            names = names.mask(long, names + "," + name)
+        names = names.str.lstrip(",")
+        if TRUNCATED_ATTRIBUTE in out:
+            earlier = out[TRUNCATED_ATTRIBUTE].astype("str").fillna("")
+            names = names.mask(names == "", earlier)
+        out[TRUNCATED_ATTRIBUTE] = names
     return out
 
 
@@ -150,7 +205,8 @@ def normalize_dates(values: pd.Series) -> pd.Series:
     # Second resolution: nanoseconds cannot hold years before 1677, and such dates must reach
     # validation (which reports them) instead of breaking the whole file here.
     parsed = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[s]")
-    iso = uniques.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ].*)?$", expand=False)
+    iso = uniques.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+                              r"\s?(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?$", expand=False)
     parsed = parsed.fillna(pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]"))
     for fmt in _DATE_FORMATS:
         todo = parsed.isna() & (uniques != "")
