@@ -46,13 +46,22 @@ def _env(name: str, default: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Run-time settings; build with :meth:`from_env` so every field can be overridden."""
+    """Run-time settings; build with :meth:`from_env` so every field can be overridden.
+
+    ``max_text_chars`` (``COMPANY_REVIEWER_MAX_TEXT_CHARS``, 5000): ingest cuts a longer text field
+    (headline, pros, cons, advice, text) at a word boundary, appends "…", gives the review the
+    attribute ``truncated`` naming the cut fields and counts it in the summary's ``truncated``.
+    ``ingest_chunk_rows`` (``..._INGEST_CHUNK_ROWS``, 5000): rows per transaction.
+    ``ingest_stale_after_s`` (``..._INGEST_STALE_AFTER_S``, 3600): a batch still ``running`` whose
+    process is gone, or that committed nothing for this long, is marked ``interrupted``.
+    """
 
     database_url: str
     max_text_chars: int = 5000
     ingest_chunk_rows: int = 5000
     max_reviews: int = 50
     random_state: int = 0
+    ingest_stale_after_s: float = 3600.0
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> "Settings":
@@ -63,6 +72,7 @@ class Settings:
             ingest_chunk_rows=int(_env("INGEST_CHUNK_ROWS", "5000")),
             max_reviews=int(_env("MAX_REVIEWS", "50")),
             random_state=int(_env("RANDOM_STATE", "0")),
+            ingest_stale_after_s=float(_env("INGEST_STALE_AFTER_S", "3600")),
         )
 
 

@@ -31,9 +31,12 @@ def _parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--map", "mappings", multiple=True, metavar="FIELD=COLUMN",
               help="Map a canonical field to a column of the file; repeatable; overrides the preset.")
 @click.option("--source", default=None, help="Source name stored with every review (default: the preset's).")
+@click.option("--encoding", default=None, metavar="CODEC",
+              help="Text encoding of CSV/TSV/JSON files, e.g. cp1252, latin-1, utf-16 (default: detected; the "
+                   "summary says what was assumed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @database_option
-def ingest(paths, preset, mappings, source, as_json, database_url):
+def ingest(paths, preset, mappings, source, encoding, as_json, database_url):
     """Read review files (CSV, TSV, JSON, JSONL, Parquet, Avro; optionally .gz) into the store.
 
     Invalid rows go to the quarantine table with their reason; duplicates are skipped.
@@ -45,7 +48,7 @@ def ingest(paths, preset, mappings, source, as_json, database_url):
     engine = open_engine(database_url)
     summary = ingest_paths(
         paths, engine, preset=preset, user_mapping=_parse_mapping(mappings), source=source,
-        progress=sys.stderr.isatty(),
+        progress=sys.stderr.isatty(), encoding=encoding,
     )
     if as_json:
         click.echo(summary_json(summary))
@@ -53,11 +56,14 @@ def ingest(paths, preset, mappings, source, as_json, database_url):
         _print_summary(summary)
     if any(f.error for f in summary.files):
         sys.exit(EXIT_FILE_FAILED)
-    sys.exit(EXIT_QUARANTINED if summary.total("quarantined") else EXIT_OK)
+    # Rows rejected again on a rerun are still not in the store: the file still has bad rows.
+    rejected = summary.total("quarantined") + summary.total("already_quarantined")
+    sys.exit(EXIT_QUARANTINED if rejected else EXIT_OK)
 
 
 def _print_summary(summary) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
     table = Table(title="Ingest summary")
@@ -65,16 +71,29 @@ def _print_summary(summary) -> None:
         table.add_column(name, justify="left" if name in ("file", "preset") else "right")
     for f in summary.files:
         if f.error:
-            table.add_row(f.path, "-", "-", "-", "-", "-")
+            table.add_row(Text(f.path), "-", "-", "-", "-", "-")
         else:
-            table.add_row(f.path, f.preset, *(str(getattr(f, n)) for n in ("read", "stored", "duplicates", "quarantined")))
+            table.add_row(Text(f.path), f.preset,
+                          *(str(getattr(f, n)) for n in ("read", "stored", "duplicates", "quarantined")))
     out.print(table)
     for f in summary.files:
         if f.error:
-            out.print(f"[red]error[/red] {f.error}", markup=True, highlight=False)
+            out.print("[red]error[/red] ", markup=True, highlight=False, end="")
+            out.print(f.error, markup=False, highlight=False)
+        for note in f.notes:
+            out.print(f"  {f.path}: {note}", markup=False, highlight=False)
         for reason, count in f.reasons.most_common(10):
             out.print(f"  quarantined {count} x {reason}", markup=False, highlight=False)
-    if summary.total("quarantined"):
+        if f.already_quarantined:
+            out.print(f"  {f.already_quarantined} rejected row(s) were already in the quarantine from an earlier "
+                      "run", markup=False, highlight=False)
+        if f.truncated:
+            out.print(f"  {f.truncated} stored review(s) had text cut at the length cap "
+                      "(COMPANY_REVIEWER_MAX_TEXT_CHARS; attribute 'truncated')", markup=False, highlight=False)
+        for batch_id in f.interrupted_batches:
+            out.print(f"  batch {batch_id} of an ingest that was killed is marked interrupted; rerun its file "
+                      "to complete it", markup=False, highlight=False)
+    if summary.total("quarantined") or summary.total("already_quarantined"):
         out.print("Inspect quarantined rows with `company-reviewer quarantine`.", markup=False)
 
 

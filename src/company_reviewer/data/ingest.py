@@ -6,7 +6,12 @@ Guarantees (also in the README):
 - each chunk of rows is written in one transaction, so a crash leaves no partial chunk, and a rerun
   skips what is already stored (content hashes) and completes the file without duplicates;
 - an unreadable file raises :class:`UnreadableFileError` naming the file and what to do; other files
-  of the same run are still ingested.
+  of the same run are still ingested;
+- the counts are this run's own, as the database saw them: ``stored`` is what this run inserted
+  (a row another ingest inserted first, even concurrently, is a duplicate), ``quarantined`` what it
+  added to the quarantine (rows already there from an earlier run are ``already_quarantined``);
+- a batch left ``running`` by a process that died (``kill -9``) is marked ``interrupted`` by the
+  next ingest on the same store.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import os
+import socket
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,6 +51,12 @@ class FileSummary:
     quarantined: int = 0
     reasons: Counter = field(default_factory=Counter)
     error: str | None = None
+    # Additive fields (the JSON summary's original keys are unchanged):
+    already_quarantined: int = 0  # rejected again, already in the quarantine from an earlier run
+    truncated: int = 0  # stored reviews with a text field cut at Settings.max_text_chars
+    encoding: str = ""  # the text encoding the file was read with ("" for Parquet/Avro)
+    notes: list[str] = field(default_factory=list)  # what was assumed (an encoding), for the person
+    interrupted_batches: list[int] = field(default_factory=list)  # stale batches this run marked
 
 
 @dataclass
@@ -60,6 +73,9 @@ class IngestSummary:
             "duplicates": self.total("duplicates"),
             "quarantined": self.total("quarantined"),
             "failed_files": sum(1 for f in self.files if f.error),
+            "already_quarantined": self.total("already_quarantined"),
+            "truncated": self.total("truncated"),
+            "interrupted_batches": sorted({b for f in self.files for b in f.interrupted_batches}),
             "files": [
                 {**asdict(f), "reasons": dict(f.reasons.most_common())} for f in self.files
             ],
@@ -78,11 +94,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def _storable(text: str) -> str:
+    """Text PostgreSQL can store: a NUL byte (kept in a quarantined raw row) shown as ``\\x00``."""
+    return text.replace("\x00", "\\x00") if "\x00" in text else text
+
+
 def _quarantine_row(rejected: Rejected, batch_id: int, source_file: str) -> dict:
     raw_hash = hashlib.sha256(f"{source_file}\0{rejected.row_number}\0{rejected.raw}".encode()).hexdigest()
     return {
         "raw_hash": raw_hash, "batch_id": batch_id, "source_file": source_file,
-        "row_number": rejected.row_number, "reason": rejected.reason, "raw": rejected.raw,
+        "row_number": rejected.row_number, "reason": _storable(rejected.reason), "raw": _storable(rejected.raw),
         "created_at": _now(),
     }
 
@@ -108,36 +129,126 @@ def _existing_hashes(connection: sa.Connection, hashes: Sequence[str]) -> set[st
     return found
 
 
+_RETRIES = 5
+
+
+def _retryable(exc: BaseException) -> bool:
+    """A transaction another writer got in the way of: SQLite busy past its timeout, a
+    PostgreSQL deadlock or serialisation failure (rows of two files in different orders)."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, sa.exc.OperationalError) and (
+        "database is locked" in text or "deadlock detected" in text or "could not serialize" in text)
+
+
 def _store_chunk(engine: sa.Engine, validated: ValidatedFrame, read: int, summary: FileSummary, seen: set[str],
                  clock: StageTimes) -> None:
-    """Write one validated chunk, its quarantine rows and the batch counters in one transaction."""
-    with clock.measure("de-duplicate + store"), engine.begin() as connection:
+    """Write one validated chunk, its quarantine rows and the batch counters in one transaction;
+    retried when a concurrent writer made the transaction fail."""
+    with clock.measure("de-duplicate + store"):
+        for attempt in range(_RETRIES):
+            try:
+                outcome = _store_chunk_once(engine, validated, read, summary, seen)
+                break
+            except sa.exc.OperationalError as exc:
+                if attempt == _RETRIES - 1 or not _retryable(exc):
+                    raise
+                time.sleep(0.2 * 2 ** attempt)
+    # Counted once committed: the summary never reports rows a failed transaction rolled back.
+    stored, new_quarantined, truncated = outcome
+    seen.update(row["content_hash"] for row in validated.rows)
+    summary.read += read
+    summary.stored += stored
+    summary.duplicates += len(validated.rows) - stored
+    summary.quarantined += new_quarantined
+    summary.already_quarantined += len(validated.rejected) - new_quarantined
+    summary.truncated += truncated
+    summary.reasons.update(r.reason.split(" (got")[0] for r in validated.rejected)
+
+
+def _store_chunk_once(engine: sa.Engine, validated: ValidatedFrame, read: int, summary: FileSummary,
+                      seen: set[str]) -> tuple[int, int, int]:
+    """(reviews this transaction inserted, quarantine rows it inserted, inserted reviews truncated)."""
+    with engine.begin() as connection:
         existing = _existing_hashes(connection, [row["content_hash"] for row in validated.rows])
         new_rows = []
-        duplicates = 0
+        chunk_seen: set[str] = set()
         for row in validated.rows:
             content_hash = row["content_hash"]
-            if content_hash in existing or content_hash in seen:
-                duplicates += 1
+            if content_hash in existing or content_hash in seen or content_hash in chunk_seen:
                 continue
-            seen.add(content_hash)
-            row["batch_id"] = summary.batch_id
-            new_rows.append(row)
-        insert_ignoring_conflicts(connection, tables.reviews, new_rows, "content_hash")
-        insert_ignoring_conflicts(
+            chunk_seen.add(content_hash)
+            new_rows.append({**row, "batch_id": summary.batch_id})
+        # The database's own counts: a row a concurrent ingest inserted after the check above is
+        # skipped by ON CONFLICT and counted as a duplicate here, not as stored by both.
+        stored = insert_ignoring_conflicts(connection, tables.reviews, new_rows, "content_hash")
+        new_quarantined = insert_ignoring_conflicts(
             connection, tables.quarantine,
             [_quarantine_row(r, summary.batch_id, summary.path) for r in validated.rejected], "raw_hash",
         )
-        counts = (summary.read + read, summary.stored + len(new_rows), summary.duplicates + duplicates,
-                  summary.quarantined + len(validated.rejected))
+        truncated = _truncated_among_stored(connection, new_rows, summary.batch_id, stored)
+        r = tables.ingest_batches
         connection.execute(
-            tables.ingest_batches.update().where(tables.ingest_batches.c.id == summary.batch_id).values(
-                rows_read=counts[0], stored=counts[1], duplicates=counts[2], quarantined=counts[3],
+            r.update().where(r.c.id == summary.batch_id).values(
+                rows_read=r.c.rows_read + read, stored=r.c.stored + stored,
+                duplicates=r.c.duplicates + (len(validated.rows) - stored),
+                quarantined=r.c.quarantined + new_quarantined, truncated=r.c.truncated + truncated,
+                heartbeat_at=_now(),
             )
         )
-    # Counted once committed: the summary never reports rows a failed transaction rolled back.
-    summary.read, summary.stored, summary.duplicates, summary.quarantined = counts
-    summary.reasons.update(r.reason.split(" (got")[0] for r in validated.rejected)
+    return stored, new_quarantined, truncated
+
+
+def _truncated_among_stored(connection: sa.Connection, rows: list[dict], batch_id: int | None, stored: int) -> int:
+    hashes = [row["content_hash"] for row in rows if (row.get("attributes") or {}).get("truncated")]
+    if not hashes or not stored:
+        return 0
+    if stored == len(rows):
+        return len(hashes)
+    r = tables.reviews
+    return int(connection.execute(sa.select(sa.func.count()).select_from(r).where(
+        r.c.batch_id == batch_id, r.c.content_hash.in_(hashes))).scalar_one())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child its parent has not reaped yet is a zombie: gone for our purposes
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def mark_interrupted_batches(engine: sa.Engine, stale_after_s: float) -> list[int]:
+    """Mark as ``interrupted`` the batches left ``running`` by an ingest that is gone: its process
+    no longer exists on this host, or it has not committed a chunk for ``stale_after_s`` seconds
+    (another host, or a batch from before this was recorded). Returns their ids."""
+    b = tables.ingest_batches
+    host, me = socket.gethostname(), os.getpid()
+    now = _now()
+    with engine.begin() as connection:
+        running = connection.execute(
+            sa.select(b.c.id, b.c.host, b.c.pid, b.c.heartbeat_at, b.c.started_at).where(b.c.status == "running")
+        ).all()
+        stale = []
+        for batch_id, batch_host, pid, heartbeat, started in running:
+            last = heartbeat or started
+            if last is not None and last.tzinfo is None:  # SQLite hands back naive UTC datetimes
+                last = last.replace(tzinfo=dt.timezone.utc)
+            if batch_host == host and pid is not None:
+                gone = pid != me and not _pid_alive(pid)
+            else:
+                gone = False
+            if gone or (last is not None and (now - last).total_seconds() > stale_after_s):
+                stale.append(batch_id)
+        if stale:
+            connection.execute(b.update().where(b.c.id.in_(stale), b.c.status == "running")
+                               .values(status="interrupted", finished_at=now))
+    return stale
 
 
 class StageTimes:
@@ -217,8 +328,12 @@ def ingest_file(
     settings: Settings | None = None,
     progress: bool = False,
     timings: StageTimes | None = None,
+    encoding: str | None = None,
 ) -> FileSummary:
     """Ingest one file; raises ``UnreadableFileError`` when the file itself cannot be read.
+
+    ``encoding`` (text formats): None detects it (the summary's ``notes`` say what was assumed),
+    a codec name is used strictly.
 
     ``timings``, when given, accumulates the time spent per stage (read, map, clean, detect
     language, validate + hash, wait for the store; and de-duplicate + store, which runs in a writer
@@ -227,12 +342,14 @@ def ingest_file(
 
     from company_reviewer.data.clean import clean_frame, fill_language
     from company_reviewer.data.presets import detect_preset, get_preset
-    from company_reviewer.data.readers import detect_format, iter_chunks
+    from company_reviewer.data.readers import ReadInfo, detect_format, iter_chunks
 
     settings = settings or Settings.from_env()
     path = Path(path)
     summary = FileSummary(path=str(path), format=detect_format(path))
-    chunks = iter_chunks(path, chunk_rows=settings.ingest_chunk_rows)
+    summary.interrupted_batches = mark_interrupted_batches(engine, settings.ingest_stale_after_s)
+    info = ReadInfo()
+    chunks = iter_chunks(path, chunk_rows=settings.ingest_chunk_rows, encoding=encoding, info=info)
     seen: set[str] = set()
     status = "failed"
     try:
@@ -249,13 +366,17 @@ def ingest_file(
                     chunk = next(chunks, None)
                     if chunk is None:
                         break
-                    if summary.batch_id is None:
+                    first = summary.batch_id is None
+                    if first:
+                        summary.encoding, summary.notes = info.encoding, list(info.notes)
                         summary.preset = preset or detect_preset(list(chunk.columns))
-                        summary.batch_id = _open_batch(engine, path, summary.preset)
                     clock.lap("read")
                     canonical = get_preset(summary.preset).to_canonical(
                         chunk, source=source, user_mapping=user_mapping
                     )
+                    if first:
+                        _check_layout(path, chunk, canonical, summary.preset, user_mapping or {})
+                        summary.batch_id = _open_batch(engine, path, summary.preset)
                     clock.lap("map")
                     canonical = clean_frame(canonical, max_text_chars=settings.max_text_chars)
                     clock.lap("clean")
@@ -272,6 +393,9 @@ def ingest_file(
                 pending.result()
             clock.lap("wait for the store")
         status = "complete"
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM turned into one: stopped, not broken
+        status = "interrupted"
+        raise
     finally:
         # A file that breaks mid-way keeps its committed chunks; the batch says it failed and a
         # rerun of the repaired file stores the rest without duplicates.
@@ -284,12 +408,49 @@ def ingest_file(
     return summary
 
 
+def _check_layout(path: Path, chunk, canonical, preset_name: str, user_mapping: dict[str, str]) -> None:
+    """Refuse a file none of whose first rows has a company or any review text because no column
+    of it maps to one (a wrong preset, another export's schema): every row would be quarantined.
+    The message names the file, the missing fields, the columns looked for and the file's own."""
+    from company_reviewer.data.presets import _norm, get_preset
+    from company_reviewer.data.readers import UnreadableFileError
+    from company_reviewer.data.records import TEXT_FIELDS
+
+    preset = get_preset(preset_name)
+    columns = [str(c) for c in chunk.columns if not str(c).startswith("_")]
+    present = {_norm(c) for c in columns}
+
+    def candidates(target: str) -> list[str]:
+        return [target, *preset.fields.get(target, ())]
+
+    def blank(target: str) -> bool:
+        return bool((canonical[target].str.strip() == "").all())
+
+    def unmapped(targets: tuple[str, ...]) -> bool:
+        return not any(t in user_mapping or any(_norm(c) in present for c in candidates(t)) for t in targets)
+
+    missing = []
+    if blank("company") and unmapped(("company",)):
+        missing.append(("company", candidates("company")))
+    if all(blank(t) for t in TEXT_FIELDS) and unmapped(TEXT_FIELDS):
+        missing.append(("review text", [c for t in TEXT_FIELDS for c in candidates(t)]))
+    if not missing:
+        return
+    looked = "; ".join(f"{what} (a column named {', '.join(dict.fromkeys(names))})" for what, names in missing)
+    shown = ", ".join(columns[:30]) + (f", ... ({len(columns)} columns)" if len(columns) > 30 else "")
+    raise UnreadableFileError(
+        path, f"its columns do not fit the {preset_name} layout: nothing gives {looked}; the file's columns "
+              f"are: {shown or 'none'}",
+        f"pass --preset for the right layout, or map columns with --map {missing[0][0].split()[-1]}=COLUMN")
+
+
 def _open_batch(engine: sa.Engine, path: Path, preset: str) -> int:
     with engine.begin() as connection:
         result = connection.execute(
             tables.ingest_batches.insert().values(
                 source_file=str(path), file_sha256=_file_sha256(path), preset=preset, status="running",
-                started_at=_now(), rows_read=0, stored=0, duplicates=0, quarantined=0,
+                started_at=_now(), rows_read=0, stored=0, duplicates=0, quarantined=0, truncated=0,
+                host=socket.gethostname(), pid=os.getpid(), heartbeat_at=_now(),
             )
         )
         return int(result.inserted_primary_key[0])
@@ -303,8 +464,10 @@ def ingest_paths(paths: Iterable[str | Path], engine: sa.Engine, **options) -> I
     for path in paths:
         try:
             files.append(ingest_file(path, engine, **options))
-        except (UnreadableFileError, ValueError) as exc:
+        except UnreadableFileError as exc:
             files.append(FileSummary(path=str(path), error=str(exc)))
+        except ValueError as exc:  # a preset that does not fit, a --map naming a missing column
+            files.append(FileSummary(path=str(path), error=f"{Path(path).name}: {exc}"))
     return IngestSummary(files)
 
 

@@ -27,6 +27,7 @@ def canonical_chunks(
     source: str | None = None,
     user_mapping: dict[str, str] | None = None,
     settings: Settings | None = None,
+    encoding: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """A file as cleaned canonical chunks with languages filled in: what ``ingest`` validates.
 
@@ -38,7 +39,7 @@ def canonical_chunks(
 
     settings = settings or Settings.from_env()
     chosen = preset
-    for chunk in iter_chunks(Path(path), chunk_rows=settings.ingest_chunk_rows):
+    for chunk in iter_chunks(Path(path), chunk_rows=settings.ingest_chunk_rows, encoding=encoding):
         chosen = chosen or detect_preset(list(chunk.columns))
         canonical = get_preset(chosen).to_canonical(chunk, source=source, user_mapping=user_mapping)
         yield fill_language(clean_frame(canonical, max_text_chars=settings.max_text_chars))
@@ -51,12 +52,14 @@ def read_reviews(
     source: str | None = None,
     user_mapping: dict[str, str] | None = None,
     settings: Settings | None = None,
+    encoding: str | None = None,
 ) -> tuple[pd.DataFrame, list[Rejected]]:
     """All valid reviews of a file (same reading, mapping, cleaning and validation as ``ingest``)
     and the rows that were rejected, with reasons. Exact duplicates are kept once."""
     accepted: dict[str, Review] = {}
     rejected: list[Rejected] = []
-    chunks = canonical_chunks(path, preset=preset, source=source, user_mapping=user_mapping, settings=settings)
+    chunks = canonical_chunks(path, preset=preset, source=source, user_mapping=user_mapping, settings=settings,
+                              encoding=encoding)
     for canonical in chunks:
         for row in canonical.to_dict("records"):
             outcome = to_review(row)
