@@ -244,12 +244,17 @@ def test_wiring_model_is_labelled(server, browser):  # noqa: F811
         response = route.fetch()
         review = response.json()
         review["model"] = {"name": "llm:llamacpp", "version": "llamacpp:SmolLM2-135M-Instruct-Q8_0.gguf grounded (embedded 0.1.0)"}
+        salary, benefits = review["dimensions"]["salary"], review["dimensions"]["benefits"]
+        salary["generation"] = {"source": "llm", "kept": ["a", "b"], "dropped": ["c"], "retries": 0}
+        benefits["generation"] = {"source": "fallback", "kept": [], "dropped": [], "retries": 2, "error": "invalid JSON after 2 retries"}
         route.fulfill(response=response, json=review)
 
     page.route("**/v1/companies/*/review*", as_smollm)
     _review_store_company(page, BLUEFIN)
     note = page.locator("#model-note")
     assert note.is_visible() and "wiring model" in note.text_content() and "SmolLM2-135M" in note.text_content()
+    assert "kept 2 and dropped 1" in page.text_content("article[data-dimension=salary] .provenance")
+    assert "invalid JSON after 2 retries" in page.text_content("article[data-dimension=benefits] .provenance")
     _no_horizontal_overflow(page, 390)
     page.evaluate("document.getElementById('result').scrollIntoView()")
     page.screenshot(path=str(ARTIFACTS / "ui-wiring-note-390.png"))
