@@ -230,7 +230,8 @@ def test_metrics_and_health(client, auth):
     client.get(f"/v1/companies/{NORTHWIND}/review?model={FAST_MODEL}", headers=auth)
     client.get(f"/v1/companies/{NORTHWIND}/review?model={FAST_MODEL}", headers=auth)
     client.get("/v1/companies")
-    text = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 401  # protected by default (issue 15): a key, or loopback
+    text = client.get("/metrics", headers=auth).text
     assert 'company_reviewer_http_requests_total{method="GET",route="/v1/companies/{company:path}/review",status="200"} 2.0' in text
     assert 'company_reviewer_http_requests_total{method="GET",route="/v1/companies",status="401"} 1.0' in text
     assert 'company_reviewer_reviews_served_total{outcome="cached"} 1.0' in text

@@ -17,8 +17,15 @@ from company_reviewer.cli.common import database_option, open_engine
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes sharing the port. Each has its own model copy, review cache and "
                    "rate limits (a key may make WORKERS times its rate); jobs and the log are shared.")
+@click.option("--allow-model", "allow_models", multiple=True, metavar="SPEC",
+              help="A model requests may name besides the built-ins and registry aliases, e.g. "
+                   "llm:llamacpp:/models/qwen.gguf (repeatable; adds to $COMPANY_REVIEWER_ALLOWED_MODELS). "
+                   "Any other spec is refused.")
+@click.option("--metrics-access", type=click.Choice(["key", "loopback", "open"]), default=None,
+              help="Who may read /metrics: an API key holder (default), loopback clients, or anyone. "
+                   "Default: $COMPANY_REVIEWER_METRICS_ACCESS, else key.")
 @database_option
-def serve(host, port, open_access, access_log, workers, database_url):
+def serve(host, port, open_access, access_log, workers, allow_models, metrics_access, database_url):
     """Serve the REST API (under /v1, docs at /docs) and the web UI (at /) on one port.
 
     Clients send `Authorization: Bearer KEY`; create keys with `company-reviewer keys create NAME`.
@@ -28,6 +35,7 @@ def serve(host, port, open_access, access_log, workers, database_url):
     import uvicorn
 
     from company_reviewer.serve.config import LOOPBACK_HOSTS, ServeSettings
+    from company_reviewer.serve.protocol import http_protocol
 
     if open_access and host not in LOOPBACK_HOSTS:
         raise click.UsageError(f"--open-access serves without keys, so only on a loopback address "
@@ -35,15 +43,21 @@ def serve(host, port, open_access, access_log, workers, database_url):
     engine = open_engine(database_url)  # a clear message now if the store cannot be opened
     settings = ServeSettings.from_env(database_url=engine.url.render_as_string(hide_password=False),
                                       open_access=open_access)
+    allowed = tuple(dict.fromkeys([*settings.allowed_models, *allow_models]))
     # The app factory reads its settings from the environment, like any uvicorn deployment would.
     os.environ["COMPANY_REVIEWER_DATABASE_URL"] = settings.database_url
     os.environ["COMPANY_REVIEWER_OPEN_ACCESS"] = "1" if open_access else "0"
+    os.environ["COMPANY_REVIEWER_ALLOWED_MODELS"] = ",".join(allowed)
+    if metrics_access:
+        os.environ["COMPANY_REVIEWER_METRICS_ACCESS"] = metrics_access
     access = "open access (no keys)" if open_access else "API keys required"
     click.echo(f"serving on http://{host}:{port}/ (UI), /v1 (API), /docs (OpenAPI); {access}"
                f"{f'; {workers} worker processes' if workers > 1 else ''}", err=True)
     # loop/http "auto" pick uvloop and httptools (installed with uvicorn[standard]) when importable.
+    # The protocol is uvicorn's (httptools when installed) with read deadlines: a request's headers
+    # and body must arrive within COMPANY_REVIEWER_HEADER/BODY_TIMEOUT_SECONDS (serve.protocol).
     uvicorn.run("company_reviewer.serve.app:create_app", factory=True, host=host, port=port,
-                log_level="info", access_log=access_log, workers=workers)
+                log_level="info", access_log=access_log, workers=workers, http=http_protocol())
 
 
 @click.group()

@@ -115,6 +115,12 @@ class BaselineReviewer(Reviewer):
 
         return Path(self.options.artifact) if self.options.artifact else default_artifact_path() / "baselines"
 
+    @property
+    def version(self) -> str:  # type: ignore[override]
+        """"1" plus the content hash of this baseline's files, so retrained baselines are a new version."""
+        kind = self.model or "tfidf"
+        return f"1+{_files_hash(self._folder(), kind)[:12]}"
+
     def review_company(self, company: str, reviews: pd.DataFrame) -> CompanyReview:
         from company_reviewer.taxonomy import load_taxonomy
 
@@ -133,8 +139,22 @@ class BaselineReviewer(Reviewer):
             )
         overall = predicted.get("overall")
         return CompanyReview(
-            company=company, n_reviews_used=len(reviews), model=ModelInfo(name=f"baseline:{kind}", version="1"),
+            company=company, n_reviews_used=len(reviews), model=ModelInfo(name=f"baseline:{kind}", version=self.version),
             overall=OverallReview(rating=None if overall is None else round(overall, 2), interval=None,
                                   verdict=f"Baseline ({kind}) rating only."),
             dimensions=dimensions,
         )
+
+
+_HASHES: dict[tuple, str] = {}
+
+
+def _files_hash(folder: Path, kind: str) -> str:
+    """sha256 of a baseline's files, read again only when their sizes or times change."""
+    from company_reviewer.reviewer.embedded.bundle import content_hash, stat_signature
+
+    others = tuple(p.name for p in folder.glob("*") if not p.name.startswith(f"{kind}."))
+    key = (str(folder), kind, stat_signature(folder, others))
+    if key not in _HASHES:
+        _HASHES[key] = content_hash(folder, others)
+    return _HASHES[key]

@@ -6,7 +6,9 @@ access mode; each key is rate-limited. Errors are JSON ``{"detail": "what is wro
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +24,7 @@ from company_reviewer.serve.inputs import InvalidReviews, validate_reviews
 from company_reviewer.serve.service import UnknownCompany, display_name, listed_models
 
 MAX_REVIEWS_LIMIT = 10_000
+log = logging.getLogger(__name__)
 
 
 class _Strict(BaseModel):
@@ -93,14 +96,38 @@ def _request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
 
 
+_PLAIN_SPEC = re.compile(r"[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_-]{1,64})?")
+
+
+def model_not_available(serving, spec: str) -> str:
+    """The answer to a model this server does not offer. It names the spec only when the spec is a
+    plain name (never a path), so it is the same whatever file a spec points at, and whether or
+    not that file exists: no filesystem oracle."""
+    named = f" {spec!r}" if _PLAIN_SPEC.fullmatch(spec) else ""
+    return (f"model: unknown model{named}: not available on this server; available: "
+            f"{', '.join(listed_models(serving.settings.allowed_models))}, or a registry alias "
+            "(champion, challenger, registry:NAME); the operator allows others with "
+            "`company-reviewer serve --allow-model SPEC`")
+
+
 def _check_model(serving, model: str | None) -> str:
+    from company_reviewer.serve.service import is_registry_spec
+
     spec = model or "embedded"
+    if not serving.service.allowed(spec):
+        raise HTTPException(422, model_not_available(serving, spec))
     try:
         serving.service.reviewer(spec)
     except UnknownModelError as exc:
+        if is_registry_spec(spec):  # the registry's own message names its database: not for clients
+            log.warning("model %s: %s", spec, exc)
+            raise HTTPException(422, f"model: {spec!r}: the model registry has no version under that name; "
+                                     "see `company-reviewer models list` on the server") from exc
         raise HTTPException(422, f"model: {exc}") from exc
-    except Exception as exc:  # a plugin that cannot load here (missing files, packages, an LLM server)
-        raise HTTPException(422, f"model: {spec!r} cannot be loaded here: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # an allowed model that cannot load here (missing files, packages, an LLM server)
+        log.exception("model %s cannot be loaded", spec)
+        raise HTTPException(422, f"model: {spec!r} cannot be loaded on this server ({type(exc).__name__}); "
+                                 "the server log says why") from exc
     return spec
 
 
@@ -112,8 +139,8 @@ def _valid(company: str, reviews: list[Any]):
 
 
 @router.get("/models", summary="Models a review can use")
-def models() -> dict:
-    return {"models": listed_models(), "default": "embedded"}
+def models(request: Request) -> dict:
+    return {"models": listed_models(_service(request).settings.allowed_models), "default": "embedded"}
 
 
 @router.post("/reviews", response_model=CompanyReview, summary="Review a company from the reviews sent")

@@ -12,6 +12,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from starlette.requests import Request as _Request  # module level: FastAPI resolves route annotations here
+
 from company_reviewer.serve.config import ServeSettings
 
 
@@ -136,17 +138,29 @@ class ServingMiddleware:
 
     async def _call_limited(self, scope, receive, send, status) -> None:
         received = 0
+        too_large = False
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_body:
+                too_large = True
                 raise BodyTooLarge()
             return message
 
+        async def guarded_send(message):
+            # A body without Content-Length (chunked) is found too large while the app reads it,
+            # and the app turns the exception into an answer of its own (FastAPI: 400 "error
+            # parsing the body"): that answer is replaced by the 413.
+            if too_large:
+                if message["type"] == "http.response.start" and not status["started"]:
+                    await self._too_large(send)
+                return
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
             if status["started"]:
                 raise
@@ -155,9 +169,36 @@ class ServingMiddleware:
     async def _too_large(self, send):
         body = (b'{"detail":"request body too large: at most %d bytes; send fewer reviews per request '
                 b'or use POST /v1/jobs"}' % self.max_body)
+        # The rest of the body is never read: the connection closes after this answer.
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _metrics_allowed(serving: Serving, request) -> None:
+    """``/metrics`` by ``settings.metrics_access``: a valid key (default), loopback clients, or anyone;
+    raises the API's 401/403 otherwise. Open access (a loopback-only server) needs no key."""
+    from fastapi import HTTPException
+
+    from company_reviewer.serve.config import LOOPBACK_HOSTS
+
+    access = serving.settings.metrics_access
+    if access == "open" or serving.settings.open_access:
+        return
+    if access == "loopback":
+        host = request.client.host if request.client else ""
+        if host in LOOPBACK_HOSTS or host.startswith("127."):
+            return
+        raise HTTPException(403, "/metrics is served to loopback clients only (COMPANY_REVIEWER_METRICS_ACCESS=loopback)")
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise HTTPException(401, "/metrics needs an API key: send `Authorization: Bearer KEY` (Prometheus: "
+                                 "`authorization: {credentials: KEY}`), or set COMPANY_REVIEWER_METRICS_ACCESS",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if serving.keys.key_id(key.strip()) is None:
+        raise HTTPException(403, "invalid or revoked API key")
 
 
 def create_app(settings: ServeSettings | None = None):
@@ -210,10 +251,19 @@ def create_app(settings: ServeSettings | None = None):
             connection.execute(sa.text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        # Starlette's default is a plain-text "Internal Server Error"; every error here is JSON.
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        return JSONResponse({"detail": f"internal server error (request id {request_id}); the server log has "
+                                       "the details, please report it"}, status_code=500,
+                            headers={"x-request-id": request_id})
+
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> PlainTextResponse:
+    def metrics(request: _Request) -> PlainTextResponse:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        _metrics_allowed(serving, request)
         return PlainTextResponse(generate_latest(serving.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(router)

@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from company_reviewer.config import ENV_PREFIX, Settings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+METRICS_ACCESS = ("key", "loopback", "open")
+
+
+def split_models(value: str | None) -> tuple[str, ...]:
+    """``COMPANY_REVIEWER_ALLOWED_MODELS``: specs separated by commas or newlines."""
+    return tuple(dict.fromkeys(part.strip() for part in (value or "").replace("\n", ",").split(",") if part.strip()))
 
 
 def _env(name: str, default: str) -> str:
@@ -33,6 +39,24 @@ class ServeSettings:
     key_cache_seconds: float = 10.0     # how long a verified (or revoked) key is remembered
     chat_model: str | None = None       # LLM backend spec for chat answers; None: extractive answers
     memory_cache_items: int = 1024
+    # Models a request may name besides the built-ins and the registry's aliases: exact specs the
+    # operator allows (e.g. "llm:llamacpp:/models/qwen.gguf"); anything else is refused (422)
+    # before anything is loaded, with the same answer whatever the spec names.
+    allowed_models: tuple[str, ...] = ()
+    # Who may read /metrics: "key" (a valid API key, as /v1), "loopback" (local clients only, no
+    # key) or "open". With open_access (loopback only) it needs no key either.
+    metrics_access: str = "key"
+    # A request's headers must arrive within header_timeout_seconds (of the connection's start or
+    # of the previous response on it) and its body within body_timeout_seconds of its headers;
+    # else the connection is closed (slow clients cannot hold connections open). Enforced by the
+    # server's protocol (serve.protocol), which reads them from the environment.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 60.0
+    model_check_seconds: float = 2.0    # how often a registry alias (champion...) is resolved again
+
+    def __post_init__(self) -> None:
+        if self.metrics_access not in METRICS_ACCESS:
+            raise ValueError(f"metrics access must be one of {', '.join(METRICS_ACCESS)}, not {self.metrics_access!r}")
 
     @classmethod
     def from_env(cls, database_url: str | None = None, **overrides) -> "ServeSettings":
@@ -47,6 +71,11 @@ class ServeSettings:
             cache_check_seconds=float(_env("CACHE_CHECK_SECONDS", "2")),
             key_cache_seconds=float(_env("KEY_CACHE_SECONDS", "10")),
             chat_model=os.environ.get(f"{ENV_PREFIX}CHAT_MODEL") or None,
+            allowed_models=split_models(_env("ALLOWED_MODELS", "")),
+            metrics_access=_env("METRICS_ACCESS", "key").strip().lower(),
+            header_timeout_seconds=float(_env("HEADER_TIMEOUT_SECONDS", "10")),
+            body_timeout_seconds=float(_env("BODY_TIMEOUT_SECONDS", "60")),
+            model_check_seconds=float(_env("MODEL_CHECK_SECONDS", "2")),
         )
         values.update(overrides)
         return cls(**values)

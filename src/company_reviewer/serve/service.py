@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
+import re
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
-from company_reviewer.reviewer.base import Reviewer, available_models, get_reviewer
+from company_reviewer.reviewer.base import (
+    REGISTRY_ALIASES, REGISTRY_PREFIX, Reviewer, UnknownModelError, available_models, get_reviewer,
+)
 from company_reviewer.reviewer.schema import CompanyReview
 from company_reviewer.serve.config import ServeSettings
 from company_reviewer.serve.inputs import ValidReviews, fingerprint
@@ -29,10 +34,15 @@ from company_reviewer.serve.predictions import PredictionLog
 from company_reviewer.store import tables
 
 BASELINES = ("baseline:tfidf", "baseline:mean")
+log = logging.getLogger(__name__)
 
 
 class UnknownCompany(LookupError):
     pass
+
+
+class ModelNotAllowed(UnknownModelError):
+    """A request named a model this server does not offer."""
 
 
 @dataclass
@@ -50,10 +60,57 @@ class CachedReview:
         self.content_length = str(len(self.body)).encode()
 
 
-def listed_models() -> list[str]:
-    """Models a client can ask for: the registered reviewers, with the baselines spelled out."""
+def listed_models(allowed: tuple[str, ...] = ()) -> list[str]:
+    """Models a client can ask for: the registered reviewers, with the baselines spelled out, and
+    the specs the operator allowed at ``serve`` time."""
     names = [name for name in available_models() if name != "baseline"]
-    return sorted(set(names) | set(BASELINES), key=lambda name: (name != "embedded", name))
+    return sorted(set(names) | set(BASELINES) | set(allowed), key=lambda name: (name != "embedded", name))
+
+
+_ALIAS = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_registry_spec(spec: str) -> bool:
+    """``champion``, ``challenger`` or ``registry:<alias or version>`` (a name, never a path)."""
+    if spec in REGISTRY_ALIASES:
+        return True
+    return spec.startswith(REGISTRY_PREFIX) and _ALIAS.fullmatch(spec[len(REGISTRY_PREFIX):]) is not None
+
+
+def model_allowed(spec: str, allowed: tuple[str, ...] = ()) -> bool:
+    """Whether a request may name ``spec``: a built-in, a registry alias or an operator-allowed spec.
+    Anything else (``llm:llamacpp:/etc/passwd``...) is refused before any file is looked at."""
+    return spec in listed_models(allowed) or is_registry_spec(spec)
+
+
+def weights_folder(reviewer: Reviewer) -> Path | None:
+    """The embedded bundle folder a reviewer reads its weights from (the LLM reviewer's through its
+    embedded pipeline), or None for a reviewer without one."""
+    from company_reviewer.reviewer.embedded.bundle import default_artifact_path
+    from company_reviewer.reviewer.embedded.pipeline import EmbeddedReviewer
+
+    reviewer = getattr(reviewer, "embedded", reviewer)
+    if not isinstance(reviewer, EmbeddedReviewer):
+        return None
+    return Path(reviewer.options.artifact) if reviewer.options.artifact else default_artifact_path()
+
+
+def weights_signature(reviewer: Reviewer) -> tuple:
+    """Cheap (file sizes and times, the backend's identity): changes when the weights may have."""
+    from company_reviewer.reviewer.embedded.bundle import stat_signature
+
+    folder = weights_folder(reviewer)
+    backend = getattr(reviewer, "backend", None)
+    return (None if folder is None else stat_signature(folder),
+            backend.identity() if hasattr(backend, "identity") else None)
+
+
+@dataclass
+class LoadedModel:
+    reviewer: Reviewer
+    signature: tuple
+    artifact: str | None = None    # for a registry alias: the bundle folder it resolved to
+    resolved_at: float = 0.0       # when the alias was last resolved
 
 
 def company_filter(company: str):
@@ -75,7 +132,7 @@ class ReviewService:
         self.engine = engine
         self.settings = settings
         self.log = PredictionLog(engine)
-        self._reviewers: dict[str, Reviewer] = {}
+        self._reviewers: dict[str, LoadedModel] = {}
         self._reviewers_lock = threading.Lock()
         self._settled: set[tuple[str, str]] = set()  # (stage, model) frozen out of the collector's reach
         self._memory: OrderedDict[tuple, CachedReview] = OrderedDict()
@@ -83,17 +140,51 @@ class ReviewService:
         self._key_locks: dict[tuple, threading.Lock] = {}
 
     # -- models -----------------------------------------------------------------------------
+    def allowed(self, spec: str) -> bool:
+        return model_allowed(spec, self.settings.allowed_models)
+
     def reviewer(self, spec: str | None) -> Reviewer:
-        """The loaded reviewer for ``spec`` (loaded once per process; raises UnknownModelError)."""
+        """The loaded reviewer for ``spec``: loaded once per process, and again when its weights
+        change (a bundle installed over the old one, a registry alias moved to another version), so
+        a new model is served without a restart. Raises UnknownModelError (ModelNotAllowed for a
+        spec this server does not offer)."""
         spec = spec or "embedded"
+        if not self.allowed(spec):
+            raise ModelNotAllowed("model not available on this server")
         with self._reviewers_lock:
-            loaded = spec in self._reviewers
-            if not loaded:
-                self._reviewers[spec] = get_reviewer(spec)
-            reviewer = self._reviewers[spec]
-        if not loaded:
+            loaded = self._reviewers.get(spec)
+            fresh = loaded is None or self._changed(spec, loaded)
+            if fresh:
+                loaded = self._reviewers[spec] = self._load(spec)
+        if fresh:
             self._settle(("loaded", spec))
-        return reviewer
+        return loaded.reviewer
+
+    def _load(self, spec: str) -> LoadedModel:
+        reviewer = get_reviewer(spec)
+        artifact = getattr(reviewer.options, "artifact", None) if is_registry_spec(spec) else None
+        return LoadedModel(reviewer, weights_signature(reviewer), artifact, time.monotonic())
+
+    def _changed(self, spec: str, loaded: LoadedModel) -> bool:
+        """Whether ``spec`` now means other weights than ``loaded``'s (checked under the lock)."""
+        from company_reviewer.reviewer.embedded.bundle import load_bundle
+
+        if is_registry_spec(spec) and time.monotonic() - loaded.resolved_at >= self.settings.model_check_seconds:
+            loaded.resolved_at = time.monotonic()
+            try:
+                from company_reviewer.tracking import RegistryError, model_path_for_alias
+
+                name = spec[len(REGISTRY_PREFIX):] if spec.startswith(REGISTRY_PREFIX) else spec
+                if str(model_path_for_alias(name)) != str(loaded.artifact):
+                    log.info("model %s now resolves to another registered version: loading it", spec)
+                    return True
+            except RegistryError:
+                log.warning("model %s: the registry no longer resolves it; serving the loaded version", spec)
+        if weights_signature(loaded.reviewer) != loaded.signature:
+            log.info("model %s: its weight files changed: loading them again", spec)
+            load_bundle.cache_clear()  # bundles are cached by path: the same path, new files
+            return True
+        return False
 
     def review_frame(self, company: str, frame: pd.DataFrame, spec: str | None, max_reviews: int) -> CompanyReview:
         from company_reviewer.sampling import sample_reviews
