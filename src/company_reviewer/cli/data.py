@@ -115,8 +115,24 @@ def companies(as_json, database_url):
         table.add_column(name, justify="right" if name in ("reviews", "mean rating") else "left")
     for row in frame.itertuples():
         mean = "-" if row.mean_rating is None or row.mean_rating != row.mean_rating else f"{row.mean_rating:.2f}"
-        table.add_row(row.company, row.source, str(row.n_reviews), str(row.date_min or "-"), str(row.date_max or "-"), mean)
+        # Names are data: "[blink]EvilCo[/blink]" is shown as typed, not as Rich markup.
+        table.add_row(_plain(row.company), _plain(row.source), str(row.n_reviews), str(row.date_min or "-"),
+                      str(row.date_max or "-"), mean)
     console().print(table)
+
+
+def _plain(value) -> str:
+    """Stored text for a Rich console: markup escaped, bidi and control characters dropped."""
+    from rich.markup import escape
+
+    from company_reviewer.reviewer.render import display_text
+
+    return escape(display_text(value))
+
+
+def _field(value) -> str | None:
+    """A text field of a stored review, or None when empty (an empty field arrives as NaN)."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 @click.command()
@@ -143,16 +159,24 @@ def show(company, limit, as_json, database_url):
         stats["latest"] = json.loads(latest.drop(columns=["sub_ratings", "attributes"]).to_json(orient="records", date_format="iso"))
         click.echo(json.dumps(stats, ensure_ascii=False, default=str))
         return
+    import pandas as pd
+
+    from company_reviewer.reviewer.render import display_text
+
     out = console()
-    out.print(f"[bold]{company}[/bold]: {stats['n_reviews']} reviews from {', '.join(stats['sources'])}, "
-              f"{stats['date_min']} to {stats['date_max']}, mean rating {stats['mean_rating']}")
+    out.print(f"[bold]{_plain(company)}[/bold]: {stats['n_reviews']} reviews from "
+              f"{_plain(', '.join(stats['sources']))}, {stats['date_min']} to {stats['date_max']}, "
+              f"mean rating {stats['mean_rating']}")
     for row in latest.itertuples():
-        out.print(f"\n[bold]{row.headline or '(no headline)'}[/bold]  {row.rating_overall or '-'}★  {row.date or ''}",
+        rating = "-" if pd.isna(row.rating_overall) else row.rating_overall
+        date = "" if pd.isna(row.date) else row.date
+        headline = _field(row.headline)
+        out.print(f"\n[bold]{_plain(headline) if headline else '(no headline)'}[/bold]  {rating}★  {date}",
                   highlight=False)
         for name in ("pros", "cons", "advice", "text"):
-            value = getattr(row, name)
+            value = _field(getattr(row, name))
             if value:
-                out.print(f"  {name}: {value[:400]}", markup=False, highlight=False)
+                out.print(f"  {name}: {display_text(value)[:400]}", markup=False, highlight=False)
 
 
 @click.command()
