@@ -44,6 +44,49 @@ def parse_options(pairs: tuple[str, ...]) -> dict:
     return options
 
 
+def _options_class(spec: str | None):
+    """The options model of the reviewer ``spec`` names (None when the spec names no reviewer)."""
+    from company_reviewer.reviewer.base import DEFAULT_MODEL, REGISTRY_ALIASES, REGISTRY_PREFIX, _registry
+
+    spec = spec or DEFAULT_MODEL
+    registry = _registry()
+    if spec in REGISTRY_ALIASES or spec.startswith(REGISTRY_PREFIX):
+        spec = "embedded"
+    family = spec if spec in registry else spec.partition(":")[0]
+    return registry[family].load().Options if family in registry else None
+
+
+def describe_options(spec: str | None) -> str:
+    """``name=default (description)`` for every option of the reviewer ``spec`` names."""
+    options = _options_class(spec)
+    if options is None:
+        return ""
+    parts = []
+    for name, field in options.model_fields.items():
+        default = "" if field.is_required() else f"={field.get_default(call_default_factory=True)!r}"
+        parts.append(f"  {name}{default}" + (f"  {field.description}" if field.description else ""))
+    if spec and spec.split(":")[0] == "llm":
+        from company_reviewer.llm.reviewer import _backend_fields
+
+        backend = spec.split(":")[1] if spec.count(":") else "llamacpp"
+        parts.append(f"  and the {backend} backend's: {', '.join(_backend_fields(backend)) or 'none'}")
+    return "\n".join(parts)
+
+
+def option_error(exc, spec: str | None) -> str:
+    """A readable message for invalid ``--option`` values (pydantic's names its documentation URL)."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "options"
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{name}: not an option of this model")
+        else:
+            problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+    listing = describe_options(spec)
+    return (f"invalid --option for model {spec or 'embedded'!r}: " + "; ".join(problems)
+            + (f"\nvalid options (--option KEY=VALUE):\n{listing}" if listing else ""))
+
+
 def load_groups(input_path, companies, preset, database_url):
     """(company, reviews) groups from INPUT (any file `ingest` reads) or, without it, from the store."""
     from company_reviewer.reviewer.predict import company_groups

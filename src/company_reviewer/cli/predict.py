@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from company_reviewer.cli.common import database_option, load_groups, parse_options
+from company_reviewer.cli.common import database_option, load_groups, option_error, parse_options
 
 
 @click.command()
@@ -31,6 +31,8 @@ def review(input_path, companies, max_reviews, sample, model, options, fmt, out,
 
     json: one object for one company, else an array; jsonl: one object per line.
     """
+    from pydantic import ValidationError
+
     from company_reviewer.reviewer.base import UnknownModelError
     from company_reviewer.reviewer.predict import review_groups
     from company_reviewer.reviewer.render import to_markdown
@@ -40,6 +42,8 @@ def review(input_path, companies, max_reviews, sample, model, options, fmt, out,
         results = review_groups(groups, model=model, options=parse_options(options), max_reviews=max_reviews,
                                 sample=sample, random_state=random_state)
         rendered = _render(results, fmt, to_markdown, progress_total=len(groups))
+    except ValidationError as exc:  # an --option the model does not take, or a bad value
+        raise click.ClickException(option_error(exc, model)) from exc
     except (UnknownModelError, FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if out:
