@@ -126,7 +126,9 @@ class LLMReviewer(Reviewer):
 
     @property
     def version(self) -> str:  # type: ignore[override]
-        return f"{self.backend_spec} {self.options.mode} (embedded {self.embedded.version})"
+        weights = self.backend.identity()
+        return (f"{self.backend_spec}{f'+{weights}' if weights else ''} {self.options.mode} "
+                f"(embedded {self.embedded.version})")
 
     # -- calling the model ---------------------------------------------------------------
     def _generate(self, messages: list[dict[str, str]], model: type[BaseModel], tally: _Tally,
@@ -177,10 +179,44 @@ class LLMReviewer(Reviewer):
             review = self._single(company, reviews.reset_index(drop=True), analysis, tally)
         else:
             review = self._grounded(analysis, tally)
+        if self.options.llm_rates:
+            review = self._verdict_with_final_ratings(company, review, analysis)
         review = review.model_copy(update={"model": ModelInfo(name=f"llm:{self.backend.name}", version=self.version),
                                            "usage": tally.usage()})
         # model_copy does not validate: one full validation, so nothing invalid leaves here.
         return CompanyReview.model_validate(review.model_dump())
+
+    def _verdict_with_final_ratings(self, company: str, review: CompanyReview, analysis) -> CompanyReview:
+        """With ``llm_rates`` the ratings are the LLM's (clamped), not the embedded model's the verdict
+        was written from: the verdict must quote the ratings the output reports. The embedded
+        writer's verdict is written again from the final ratings; an LLM verdict loses any
+        sentence that states another rating."""
+        from dataclasses import replace
+
+        from company_reviewer.reviewer.embedded.writing import verdict as write_verdict
+
+        overall = review.overall
+        final = [overall.rating, *(d.rating for d in review.dimensions.values())]
+        generation = overall.generation
+        if generation is not None and generation.source == "llm":
+            sentences = split_sentences(overall.verdict)
+            contradicting = [s for s in sentences if contradicts_ratings(s, final)]
+            if not contradicting:
+                return review
+            kept = [s for s in sentences if s not in contradicting]
+            if kept:
+                generation = generation.model_copy(update={"kept": [s for s in generation.kept if s in kept],
+                                                           "dropped": [*generation.dropped, *contradicting]})
+                return review.model_copy(update={"overall": overall.model_copy(
+                    update={"verdict": " ".join(kept), "generation": generation})})
+            generation = generation.model_copy(update={
+                "source": "fallback", "kept": [], "dropped": [*generation.dropped, *contradicting],
+                "error": "every sentence of the LLM verdict stated a rating the review does not report"})
+        facts = {key: replace(fact, rating=review.dimensions[key].rating, interval=review.dimensions[key].interval)
+                 for key, fact in analysis.facts.items() if key in review.dimensions}
+        text = write_verdict(company, review.n_reviews_used, overall.rating, overall.interval, facts)
+        return review.model_copy(update={"overall": overall.model_copy(update={"verdict": text,
+                                                                              "generation": generation})})
 
     def _dimension_units(self, analysis, column: int | None) -> list[int]:
         """That dimension's most telling units (relevance and diversity, one per reviewer), minus
@@ -254,10 +290,15 @@ class LLMReviewer(Reviewer):
         kept_pros, dropped_pros = check.check([_clean_bullet(b) for b in parsed.pros], min_words=2)
         kept_cons, dropped_cons = check.check([_clean_bullet(b) for b in parsed.cons], min_words=2)
         dropped += cut_off + dropped_pros + dropped_cons
+        rating, interval = self._clamp(llm_rating, base) if self.options.llm_rates else (base.rating, base.interval)
+        # A sentence may not state a rating other than the one this dimension reports (the measured
+        # summary it may echo carries the embedded rating, which llm_rates replaces).
+        contradicting = [s for s in kept_summary if contradicts_ratings(s, [rating])]
+        kept_summary = [s for s in kept_summary if s not in contradicting]
+        dropped += contradicting
         if not kept_summary:
             return self._fallback(base, tally, "no sentence of the LLM summary passed the grounding check",
                                   retries, dropped, llm_rating)
-        rating, interval = self._clamp(llm_rating, base) if self.options.llm_rates else (base.rating, base.interval)
         generation = Generation(source="llm", kept=kept_summary + kept_pros + kept_cons, dropped=dropped,
                                 retries=retries, llm_rating=llm_rating)
         # A side the LLM left with no grounded bullet keeps the embedded writer's points.
@@ -320,6 +361,17 @@ class LLMReviewer(Reviewer):
         overall = overall.model_copy(update={"generation": generation}
                                      | ({"verdict": " ".join(kept)} if kept else {}))
         return base_review.model_copy(update={"dimensions": out, "overall": overall})
+
+
+_RATING_CLAIM = re.compile(r"(?<![\d.])([1-5](?:\.\d+)?)\s*(?:/\s*5(?![\d.])|out of (?:5|five)\b|stars?\b)",
+                          re.IGNORECASE)
+
+
+def contradicts_ratings(sentence: str, ratings) -> bool:
+    """True when ``sentence`` states a rating ("3.8/5", "3.8 out of 5", "4 stars") that is none of
+    ``ratings`` (compared at the one decimal a sentence gives)."""
+    allowed = {round(float(r), 1) for r in ratings if r is not None}
+    return any(round(float(claim), 1) not in allowed for claim in _RATING_CLAIM.findall(sentence))
 
 
 def _backend_fields(spec: str) -> list[str]:
