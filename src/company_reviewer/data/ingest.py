@@ -224,9 +224,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def mark_interrupted_batches(engine: sa.Engine, stale_after_s: float) -> list[int]:
-    """Mark as ``interrupted`` the batches left ``running`` by an ingest that is gone: its process
-    no longer exists on this host, or it has not committed a chunk for ``stale_after_s`` seconds
-    (another host, or a batch from before this was recorded). Returns their ids."""
+    """Mark as ``interrupted`` the batches left ``running`` by an ingest that is gone: on this host,
+    its process no longer exists; from another host (or from before hosts were recorded), it has
+    not committed a chunk for ``stale_after_s`` seconds. Returns their ids."""
     b = tables.ingest_batches
     host, me = socket.gethostname(), os.getpid()
     now = _now()
@@ -239,11 +239,11 @@ def mark_interrupted_batches(engine: sa.Engine, stale_after_s: float) -> list[in
             last = heartbeat or started
             if last is not None and last.tzinfo is None:  # SQLite hands back naive UTC datetimes
                 last = last.replace(tzinfo=dt.timezone.utc)
-            if batch_host == host and pid is not None:
+            if batch_host == host and pid is not None:  # this host: the process itself tells
                 gone = pid != me and not _pid_alive(pid)
-            else:
-                gone = False
-            if gone or (last is not None and (now - last).total_seconds() > stale_after_s):
+            else:  # another host (or unrecorded): only silence tells
+                gone = last is not None and (now - last).total_seconds() > stale_after_s
+            if gone:
                 stale.append(batch_id)
         if stale:
             connection.execute(b.update().where(b.c.id.in_(stale), b.c.status == "running")
