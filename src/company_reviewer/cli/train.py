@@ -24,11 +24,20 @@ from company_reviewer.cli.common import database_option, open_engine
 @click.option("--register", is_flag=True, help="Register the bundle in the model registry (MLflow).")
 @click.option("--alias", default=None, help="Register and point this alias (champion, challenger) at it.")
 @click.option("--no-track", is_flag=True, help="Do not log the run to MLflow.")
+@click.option("--calibrate-on", "calibrate_on", type=click.Path(dir_okay=False), default=None,
+              help="Only recalibrate: refit the rating calibration and the star stage of the shipped bundle on "
+              "this file of rated reviews (any file `ingest` reads; >= 5 companies with >= 20 rated reviews) and "
+              "write a new bundle to --out. Nothing else is retrained.")
+@click.option("--preset", default=None, help="With --calibrate-on: the file's preset (default: detected).")
 @database_option
 def train(snapshot, out, install, random_state, max_detector_units, refit_all, as_json, register, alias, no_track,
-          database_url):
+          calibrate_on, preset, database_url):
     """Train the embedded reviewer (rating heads, dimension detector, polarity) with a fixed seed."""
     from pathlib import Path
+
+    if calibrate_on is not None:
+        _calibrate(calibrate_on, preset, out, install, random_state, as_json)
+        return
 
     from company_reviewer.config import data_dir
     from company_reviewer.reviewer.embedded.bundle import default_artifact_path
@@ -53,6 +62,42 @@ def train(snapshot, out, install, random_state, max_detector_units, refit_all, a
         click.echo(f"registered as version {version}" + (f" ({alias}): review --model {alias}" if alias else ""))
     if not install:
         click.echo(f"use it with: company-reviewer review INPUT --option artifact={target}")
+
+
+def _calibrate(path, preset, out, install, random_state, as_json):
+    """``train --calibrate-on FILE``: a copy of the shipped bundle recalibrated on the file."""
+    from pathlib import Path
+
+    from company_reviewer.config import data_dir
+    from company_reviewer.data.load import read_reviews
+    from company_reviewer.reviewer.star_stage import CalibrationDataError, recalibrate_bundle
+
+    if install:
+        raise click.UsageError("--calibrate-on writes a new bundle to --out; it does not overwrite the shipped one "
+                               "(drop --install)")
+    if not Path(path).is_file():
+        raise click.UsageError(f"--calibrate-on: no such file: {path}")
+    target = Path(out or data_dir() / "models" / "embedded-calibrated")
+    try:
+        reviews, rejected = read_reviews(path, preset=preset)
+    except ValueError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from exc
+    try:
+        report = recalibrate_bundle(reviews, target, random_state=random_state)
+    except CalibrationDataError as exc:
+        raise click.ClickException(f"cannot recalibrate on {path}: {exc}") from exc
+    report["rejected_rows"] = len(rejected)
+    if as_json:
+        click.echo(json.dumps(report, default=str))
+        return
+    click.echo(f"recalibrated on {report['companies']} companies ({report['reviews']} reviews; {len(rejected)} rows "
+               f"rejected) -> {target}")
+    for name, info in report["targets"].items():
+        detail = (f"a={info['a']:+.3f} b={info['b']:.3f} (was a={info['before'][0]:+.3f} b={info['before'][1]:.3f})"
+                  if info.get("calibration") == "refit" else f"{info.get('calibration')}: {info.get('companies', 0)} "
+                  "companies rate it")
+        click.echo(f"  {name:22s} calibration {detail}; stars {info.get('stars')}")
+    click.echo(f"use it with: company-reviewer review INPUT --option artifact={target}")
 
 
 COMMANDS = [train]
