@@ -491,6 +491,11 @@ def _side_sentence(points: Sequence[Point], side: str, leading: bool, language: 
     if len(recurring) >= 2:
         a, b = recurring[0], recurring[1]
         fa, fb = frag[points.index(a)], frag[points.index(b)]
+        if a.n_reviews == b.n_reviews:
+            text = (f"Two {'points of praise' if praise else 'complaints'} recur, each from {a.n_reviews} reviewers"
+                    + (f"{_quoted(fa, language)}{_quoted(fb, language)}".replace(") (", "; ")))
+            text += "."
+            return text if leading else "On the other side, " + text[0].lower() + text[1:]
         options = (
             f"The {nouns} {'clusters' if praise else 'cluster'} around two points: one raised by {a.n_reviews} reviewers{_quoted(fa, language)}, "
             f"the other by {b.n_reviews}{_quoted(fb, language)}.",
