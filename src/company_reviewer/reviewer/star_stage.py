@@ -591,10 +591,15 @@ class CalibrationDataError(ValueError):
 
 
 def _shrunk_calibration(raw: np.ndarray, truth: np.ndarray, groups: np.ndarray, prior: tuple[float, float],
-                        prior_companies: float = 5.0) -> tuple[float, float, float, int]:
+                        prior_companies: float = 20.0) -> tuple[float, float, float, int]:
     """``truth = a + b * raw``: the slope is shrunk toward the shipped one with weight
-    ``n / (n + prior_companies)`` (n companies), the intercept refitted given it. Returns
-    (a, b, resid_sd, companies)."""
+    ``n / (n + prior_companies)`` (n companies), the intercept refitted given it (a platform's
+    level shift is what a new platform mostly needs). Returns (a, b, resid_sd, companies).
+
+    Measured in-domain (a file of 1,888 reviews of the 16 Glassdoor validation companies, bench on
+    the test companies): text-only mean6 MAE 0.181 -> 0.188, text+stars 0.169 -> 0.174, the same
+    with a prior of 5 or 20 companies: 16 companies set the level less well than the shipped 73.
+    Recalibrate for another platform, not for more of the same."""
     ok = ~np.isnan(raw) & ~np.isnan(truth)
     raw, truth, groups = raw[ok], truth[ok], groups[ok]
     n_comp = len(pd.unique(groups))
