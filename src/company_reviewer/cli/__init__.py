@@ -20,6 +20,7 @@ def main() -> None:
 def _register() -> None:
     from company_reviewer.cli import (
         batch,
+        classify,
         data,
         evaluate,
         finetune,
@@ -31,7 +32,7 @@ def _register() -> None:
         training_data,
     )
 
-    for module in (data, training_data, labeling, train, predict, batch, evaluate, finetune, serve, monitor):
+    for module in (data, training_data, labeling, train, predict, classify, batch, evaluate, finetune, serve, monitor):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -267,6 +267,9 @@ def create_app(settings: ServeSettings | None = None):
         return PlainTextResponse(generate_latest(serving.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(router)
+    from company_reviewer.serve.classify_api import router as classify_router
+
+    app.include_router(classify_router)
     mount_ui(app, settings)
     mount_docs(app)
     app.add_middleware(ServingMiddleware, max_body=settings.max_request_bytes, metrics=serving.metrics,
