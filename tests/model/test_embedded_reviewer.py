@@ -46,7 +46,13 @@ def test_contract_shape_for_every_company(demo_reviews, demo_frame):
         assert list(payload["dimensions"]) == list(DEFAULT_DIMENSION_IDS)
         assert payload["model"]["name"] == "embedded"
         for d in payload["dimensions"].values():
-            assert set(d) == {"label", "rating", "interval", "mentions", "summary", "pros", "cons", "evidence"}
+            assert set(d) - {"basis"} == {"label", "rating", "interval", "mentions", "summary", "pros", "cons",
+                                          "evidence"}
+            # The additive "basis" says what a rating stands on; thin evidence is "inferred".
+            assert d.get("basis") in (None, "text", "text+stars", "inferred")
+            assert (d["rating"] is None) == (d.get("basis") is None)
+            if d["mentions"] < 3 and d["rating"] is not None:
+                assert d["basis"] == "inferred"
             if d["rating"] is not None:
                 lo, hi = d["interval"]
                 assert 1 <= lo <= d["rating"] <= hi <= 5

@@ -60,8 +60,11 @@ class Usage(_Frozen):
     fallbacks: int = Field(0, ge=0)
 
 
+Basis = Literal["text", "text+stars", "inferred"]
+
+
 class DimensionReview(_OmitsUnsetProvenance):
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("generation",)
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("generation", "basis")
 
     label: str
     rating: float | None = Field(default=None, ge=1, le=5)
@@ -72,15 +75,18 @@ class DimensionReview(_OmitsUnsetProvenance):
     cons: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     generation: Generation | None = None
+    basis: Basis | None = Field(None, description="What the rating stands on: the reviews' text, their text and "
+                                "star ratings, or (too few mentions) inferred from the overall tone.")
 
 
 class OverallReview(_OmitsUnsetProvenance):
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("generation",)
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("generation", "basis")
 
     rating: float | None = Field(default=None, ge=1, le=5)
     interval: tuple[float, float] | None = None
     verdict: str
     generation: Generation | None = None
+    basis: Basis | None = None
 
 
 class ModelInfo(_Frozen):

@@ -33,16 +33,43 @@ SYSTEM_PROMPT = (
 
 
 def _units(reviews: pd.DataFrame) -> pd.DataFrame:
-    from company_reviewer.units import natural_polarity, split_frame
+    from company_reviewer.units import split_frame
 
     if "date" in reviews.columns and len(reviews) > MAX_REVIEWS_SEARCHED:
         reviews = reviews.sort_values("date", ascending=False, na_position="last").head(MAX_REVIEWS_SEARCHED)
     columns = ["review_id", *[f for f in TEXT_FIELDS if f in reviews.columns]]
     units = split_frame(reviews[columns].astype({"review_id": str}))
     units = units[units["text"].str.len() >= MIN_UNIT_CHARS].reset_index(drop=True)
-    units["sentiment"] = [natural_polarity(f) or "neutral" for f in units["field"]]
+    units["sentiment"] = _sentiments(units, reviews)
+    # Instruction-like text is never a quote (aspects.guard); the classifier marks it "instruction".
+    units = units[units["sentiment"] != "instruction"].reset_index(drop=True)
     units.attrs["n_reviews"] = len(reviews)
     return units.rename(columns={"review_key": "review_id"})
+
+
+def _sentiments(units: pd.DataFrame, reviews: pd.DataFrame) -> list[str]:
+    """Each unit's sentiment as the aspect-sentiment classifier reads it from the words (that of
+    the dimension it speaks to most clearly; neutral when about none), not the field it sits in."""
+    from company_reviewer.aspects.classify import load_aspect_classifier
+    from company_reviewer.aspects.guard import instruction_mask
+    from company_reviewer.aspects.model import SENTIMENTS
+
+    if units.empty:
+        return []
+    languages = dict(zip(reviews["review_id"].astype(str), reviews.get("language", pd.Series(dtype=str))))
+    frame = units.assign(language=[languages.get(k) or "en" for k in units["review_key"]])
+    try:
+        labels = load_aspect_classifier().classify(frame[["text", "field", "language"]])
+    except FileNotFoundError:  # no classifier installed: the field's side, as before it existed
+        from company_reviewer.units import natural_polarity
+
+        flagged = instruction_mask(units["text"].tolist())
+        return ["instruction" if f else (natural_polarity(field) or "neutral")
+                for f, field in zip(flagged, units["field"])]
+    strongest = np.where(labels.mentions, labels.proba, -1.0).argmax(axis=1)
+    best = labels.sentiment[np.arange(len(units)), strongest].argmax(axis=1)
+    return ["instruction" if flagged else (SENTIMENTS[b] if any_dim else "neutral")
+            for flagged, any_dim, b in zip(labels.instruction, labels.mentions.any(axis=1), best)]
 
 
 def retrieve(question: str, reviews: pd.DataFrame, k: int = 5) -> tuple[list[dict], dict]:
@@ -77,7 +104,7 @@ def extractive_answer(company: str, quotes: list[dict], counts: dict) -> str:
                 "Try other words, or ask about a topic reviews usually cover (pay, hours, managers...).")
     if counts["reviews_relevant"]:
         lean = (f"{counts['reviews_relevant']} of the {counts['reviews_searched']} reviews of {company} speak to this "
-                f"({counts['positive']} among their pros, {counts['negative']} among their cons).")
+                f"({counts['positive']} of them positive about it, {counts['negative']} negative).")
     else:
         lean = f"Nothing in the {counts['reviews_searched']} reviews of {company} addresses this directly; the closest:"
     closest = " ".join(f"\u201c{q['quote']}\u201d [{q['n']}]" for q in quotes[:3])

@@ -26,9 +26,28 @@ class CompanyUnits:
     proba: np.ndarray            # (n_units, n_dimensions) detection probabilities
     mentions: np.ndarray         # (n_units, n_dimensions) bool
     dimension_ids: tuple[str, ...]
+    # With the aspect-sentiment classifier: per (unit, dimension) lean in [-1, 1], sentiment label
+    # and confidence of the (dimension, sentiment) claim. None with the older detector + polarity.
+    scores: np.ndarray | None = None
+    sentiments: np.ndarray | None = None
+    confidence: np.ndarray | None = None
+
+    def lean(self, column: int) -> np.ndarray:
+        """Each unit's lean about one dimension (its own sentiment about it where known)."""
+        return self.units["score"].to_numpy(dtype=float) if self.scores is None else self.scores[:, column]
+
+    def sentiment_of(self, column: int) -> np.ndarray:
+        return self.units["sentiment"].to_numpy() if self.sentiments is None else self.sentiments[:, column]
 
 
-def analyse_units(reviews: pd.DataFrame, bundle, encoder) -> CompanyUnits:
+def analyse_units(reviews: pd.DataFrame, bundle, encoder, aspects=None) -> CompanyUnits:
+    """Split, encode and label the units of one company's reviews.
+
+    With ``aspects`` (an :class:`~company_reviewer.aspects.classify.AspectClassifier`) the
+    dimensions and the sentiment about each come from the aspect-sentiment classifier, read from
+    the words (the field is one of its features); without it, from the older detector with the
+    pros/cons field as polarity.
+    """
     keyed = reviews.assign(review_key=[str(i) for i in range(len(reviews))])
     units = split_frame(keyed)
     units["review_index"] = units["review_key"].astype(int)
@@ -39,11 +58,13 @@ def analyse_units(reviews: pd.DataFrame, bundle, encoder) -> CompanyUnits:
         units["sentiment"], units["score"] = [], []
         return CompanyUnits(units, np.zeros((0, 384), np.float32), empty, empty.astype(bool), ids)
     embeddings = encoder.encode(units["text"].tolist())
-    proba = bundle.detector.predict_proba(embeddings)
-    mentions = proba >= bundle.detector.thresholds_
     languages = reviews["language"] if "language" in reviews.columns else pd.Series(["en"] * len(reviews))
     units["language"] = [languages.iloc[i] if isinstance(languages.iloc[i], str) and languages.iloc[i] else "en"
                          for i in units["review_index"]]
+    if aspects is not None:
+        return _classified_units(units, embeddings, aspects)
+    proba = bundle.detector.predict_proba(embeddings)
+    mentions = proba >= bundle.detector.thresholds_
     _add_pattern_mentions(units, proba, mentions, ids)
     polarity = bundle.polarity.predict_proba(embeddings)
     classes = list(bundle.polarity.classes_)
@@ -57,6 +78,26 @@ def analyse_units(reviews: pd.DataFrame, bundle, encoder) -> CompanyUnits:
     units["sentiment"] = np.where(score > POLARITY_MARGIN, "positive",
                                   np.where(score < -POLARITY_MARGIN, "negative", "neutral"))
     return CompanyUnits(units.reset_index(drop=True), embeddings, proba, mentions, ids)
+
+
+def _classified_units(units: pd.DataFrame, embeddings: np.ndarray, aspects) -> CompanyUnits:
+    from company_reviewer.aspects.model import SENTIMENTS
+
+    labels = aspects.classify(units[["text", "field", "language"]], minilm_vectors=embeddings)
+    best = labels.sentiment.argmax(axis=2)
+    sentiments = np.asarray(SENTIMENTS, dtype=object)[best]
+    confidence = labels.proba * np.take_along_axis(labels.sentiment, best[:, :, None], axis=2)[:, :, 0]
+    scores = labels.score
+    # The unit-level lean (for the rating heads' unit features and older callers): its strongest
+    # detected dimension's, 0 for units about nothing.
+    strongest = np.where(labels.mentions, labels.proba, -1.0).argmax(axis=1)
+    unit_score = np.where(labels.mentions.any(axis=1), scores[np.arange(len(units)), strongest], 0.0)
+    units["score"] = unit_score
+    units["sentiment"] = np.where(unit_score > POLARITY_MARGIN, "positive",
+                                  np.where(unit_score < -POLARITY_MARGIN, "negative", "neutral"))
+    units["instruction"] = labels.instruction
+    return CompanyUnits(units.reset_index(drop=True), embeddings, labels.proba, labels.mentions,
+                        tuple(labels.ids), scores=scores, sentiments=sentiments, confidence=confidence)
 
 
 @lru_cache(maxsize=2)
@@ -104,8 +145,8 @@ def review_leans(cu: CompanyUnits, column: int) -> pd.Series:
     mask = cu.mentions[:, column]
     if not mask.any():
         return pd.Series(dtype=float)
-    chosen = cu.units.loc[mask]
-    return chosen.groupby("review_index")["score"].mean()
+    lean = pd.Series(cu.lean(column)[mask], index=cu.units["review_index"].to_numpy()[mask])
+    return lean.groupby(level=0).mean().rename_axis("review_index")
 
 
 def mention_stats(leans: pd.Series) -> MentionStats:
