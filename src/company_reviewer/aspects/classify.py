@@ -204,7 +204,8 @@ def read_units(path: str | Path, preset: str | None = None) -> pd.DataFrame:
             raise ValueError(f"{path}: `text` must be a string (rows {list(frame.index[bad][:5] + 1)})")
         frame["id"] = frame["id"].astype(str)
         frame["field"] = (frame["field"].astype(str).str.strip().str.lower() if "field" in frame.columns
-                          else "text").replace("", "text")
+                          else "text")
+        frame["field"] = frame["field"].replace("", "text")
         unknown = sorted(set(frame["field"]) - set(UNIT_FIELDS))
         if unknown:
             raise ValueError(f"{path}: field must be one of {', '.join(UNIT_FIELDS)} (found {unknown[:5]})")
