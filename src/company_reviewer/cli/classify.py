@@ -6,6 +6,8 @@ import json
 
 import click
 
+from company_reviewer.cli.common import emit
+
 
 def _table(rows: list[dict]) -> str:
     from tabulate import tabulate
@@ -46,12 +48,7 @@ def classify(input_path, fmt, out, model, preset):
         rendered = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     else:
         rendered = _table(rows)
-    if out:
-        with open(out, "w", encoding="utf-8") as handle:
-            handle.write(rendered)
-        click.echo(f"classified {len(rows)} unit(s) into {out}", err=True)
-    else:
-        click.echo(rendered, nl=False)
+    emit(rendered, out, f"classified {len(rows)} unit(s) into {out}")
 
 
 COMMANDS = [classify]

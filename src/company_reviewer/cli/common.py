@@ -118,3 +118,13 @@ def load_groups(input_path, companies, preset, database_url):
             raise click.ClickException(f"no reviews for {name!r} in the store; see `company-reviewer companies`")
         groups.append((name.split("::", 1)[-1], frame))
     return groups
+
+
+def emit(rendered: str, out: str | None, written: str) -> None:
+    """``rendered`` to the file ``out`` (saying ``written`` on stderr), else to stdout."""
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(rendered)
+        click.echo(written, err=True)
+    else:
+        click.echo(rendered, nl=False)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from company_reviewer.cli.common import database_option, load_groups, option_error, parse_options
+from company_reviewer.cli.common import database_option, emit, load_groups, option_error, parse_options
 
 
 @click.command()
@@ -46,12 +46,7 @@ def review(input_path, companies, max_reviews, sample, model, options, fmt, out,
         raise click.ClickException(option_error(exc, model)) from exc
     except (UnknownModelError, FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if out:
-        with open(out, "w", encoding="utf-8") as handle:
-            handle.write(rendered)
-        click.echo(f"wrote {len(groups)} company review(s) to {out}", err=True)
-    else:
-        click.echo(rendered, nl=False)
+    emit(rendered, out, f"wrote {len(groups)} company review(s) to {out}")
 
 
 def _render(results, fmt, to_markdown, progress_total: int) -> str:
