@@ -16,13 +16,13 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import yaml
 
+from company_reviewer import registry
 from company_reviewer.config import ENV_PREFIX
 
 TAXONOMY_ENV = f"{ENV_PREFIX}TAXONOMY"
@@ -111,12 +111,12 @@ def load_taxonomy(spec: str | Path | None = None) -> Taxonomy:
     """
     if spec is None:
         spec = os.environ.get(TAXONOMY_ENV) or "default"
-    if isinstance(spec, str) and spec in BUILTIN_TAXONOMIES:
-        resource = resources.files("company_reviewer") / "taxonomies" / f"{spec}.yaml"
+    if isinstance(spec, str) and spec in registry.taxonomies:
+        resource = registry.taxonomies.get(spec)
         return parse_taxonomy(yaml.safe_load(resource.read_text(encoding="utf-8")), f"<built-in {spec}>")
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise ValueError(f"taxonomy {str(spec)!r} is neither a built-in ({', '.join(BUILTIN_TAXONOMIES)}) "
+        raise ValueError(f"taxonomy {str(spec)!r} is neither a built-in ({', '.join(registry.taxonomies.names())}) "
                          f"nor an existing file")
     text = path.read_text(encoding="utf-8")
     try:

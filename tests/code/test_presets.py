@@ -210,7 +210,7 @@ def test_dates_ratings_and_unparseable_values() -> None:
 def test_registry_and_detection() -> None:
     assert [p.name for p in list_presets()] == ["canonical", "glassdoor", "indeed", "ambitionbox", "kununu"]
     assert all(p.description for p in list_presets())
-    with pytest.raises(ValueError, match="unknown preset 'yelp'; choose one of: canonical, glassdoor"):
+    with pytest.raises(ValueError, match="unknown preset 'yelp'; available: ambitionbox, canonical, glassdoor"):
         get_preset("yelp")
     with pytest.raises(ValueError, match="cannot tell which platform"):
         detect_preset(["foo", "bar", "_row"])

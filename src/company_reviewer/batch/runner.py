@@ -12,7 +12,7 @@ from typing import Sequence
 import pandas as pd
 
 from company_reviewer.batch import checkpoint as C
-from company_reviewer.batch.engines import get_engine
+from company_reviewer.batch.engines import get_batch_engine
 from company_reviewer.batch.tasks import BatchSpec, CompanyTask
 
 
@@ -73,7 +73,7 @@ def run_batch(groups: Sequence[tuple[str, pd.DataFrame]], spec: BatchSpec, *, en
             C.save_results(store, run, [result])
         bar.update(1)
 
-    get_engine(engine)(todo, spec, on_result, run_name=run, database_url=database_url,
+    get_batch_engine(engine)(todo, spec, on_result, run_name=run, database_url=database_url,
                        address=ray_address, workers=workers)
     bar.close()
     seconds = time.perf_counter() - started

@@ -26,13 +26,15 @@ def _register() -> None:
         finetune,
         labeling,
         monitor,
+        plugins,
         predict,
         serve,
         train,
         training_data,
     )
 
-    for module in (data, training_data, labeling, train, predict, classify, batch, evaluate, finetune, serve, monitor):
+    for module in (data, training_data, labeling, train, predict, classify, batch, evaluate, finetune, serve, monitor,
+                   plugins):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -14,6 +14,25 @@ database_option = click.option(
 )
 
 
+class RegistryName(click.ParamType):
+    """A name registered under one kind of :mod:`company_reviewer.registry`, checked when the
+    command runs (so plugins' names are accepted and ``--help`` imports nothing)."""
+
+    name = "name"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def convert(self, value, param, ctx):
+        from company_reviewer import registry
+
+        known = registry.get_registry(self.kind)
+        if value in known:
+            return value
+        self.fail(f"{value!r} is not one of the registered {self.kind.replace('_', ' ')}: "
+                  f"{', '.join(known.names())} (`company-reviewer plugins` lists what is installed)", param, ctx)
+
+
 def open_engine(database_url: str | None):
     """The migrated engine, or a clean CLI error saying what to do."""
     from company_reviewer.store.db import StoreError, get_engine
@@ -46,14 +65,10 @@ def parse_options(pairs: tuple[str, ...]) -> dict:
 
 def _options_class(spec: str | None):
     """The options model of the reviewer ``spec`` names (None when the spec names no reviewer)."""
-    from company_reviewer.reviewer.base import DEFAULT_MODEL, REGISTRY_ALIASES, REGISTRY_PREFIX, _registry
+    from company_reviewer.reviewer.base import reviewer_class
 
-    spec = spec or DEFAULT_MODEL
-    registry = _registry()
-    if spec in REGISTRY_ALIASES or spec.startswith(REGISTRY_PREFIX):
-        spec = "embedded"
-    family = spec if spec in registry else spec.partition(":")[0]
-    return registry[family].load().Options if family in registry else None
+    cls = reviewer_class(spec)
+    return cls.Options if cls is not None else None
 
 
 def describe_options(spec: str | None) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from company_reviewer.cli.common import console, database_option
+from company_reviewer.cli.common import RegistryName, console, database_option
 
 
 def _split_files(path: str) -> tuple[Path, Path | None]:
@@ -57,8 +57,8 @@ def finetune() -> None:
               help="Where the file goes: decides the token limit and the price (see --targets).")
 @click.option("--targets", "targets_file", type=click.Path(exists=True, dir_okay=False),
               help="YAML/JSON rows overriding or adding targets (limits, prices).")
-@click.option("--tokenizer", default="smollm2", show_default=True, type=click.Choice(["smollm2", "approx"]),
-              help="smollm2: the bundled model's tokenizer; approx: characters/4 (no model needed).")
+@click.option("--tokenizer", default="smollm2", show_default=True, type=RegistryName("token_counters"),
+              help="smollm2: the bundled model's tokenizer; approx: characters/4 (no model needed); or a plugin's.")
 @click.option("--validation-fraction", default=0.15, show_default=True, type=click.FloatRange(0, 0.9))
 @click.option("--epochs", default=3, show_default=True, type=click.IntRange(1), help="For the cost estimate.")
 @click.option("--preset", default=None, help="Input layout for INPUT (default: detected).")

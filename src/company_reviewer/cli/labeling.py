@@ -13,14 +13,14 @@ from typing import Any
 
 import click
 
-from company_reviewer.cli.common import console, database_option, open_engine
+from company_reviewer.cli.common import RegistryName, console, database_option, open_engine
 
 
 def _default_out() -> Path:
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
 
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return data_dir() / "labels" / f"labels-{stamp}.parquet"
+    return Settings.from_env().labels_dir / f"labels-{stamp}.parquet"
 
 
 def _reviews_from_store(database_url: str | None, companies: tuple[str, ...]) -> Any:
@@ -72,8 +72,8 @@ def summarise(labeled: Any, ids: tuple[str, ...], failures: dict[str, int], n_re
 @click.option("--taxonomy", "taxonomy_spec", default=None,
               help="Taxonomy: default, kununu, indeed or a YAML/JSON file "
                    "(default: $COMPANY_REVIEWER_TAXONOMY or default).")
-@click.option("--model", type=click.Choice(["label", "majority"]), default="label", show_default=True,
-              help="How LF votes are combined: snorkel's label model or majority vote.")
+@click.option("--model", type=RegistryName("label_models"), default="label", show_default=True,
+              help="How LF votes are combined: snorkel's label model (label), majority vote (majority) or a plugin's.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Where to write the labeled units (.parquet or .csv; default under the data directory).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from company_reviewer import registry
 from company_reviewer.data.clean import normalize_dates, normalize_ratings
 from company_reviewer.data.records import CANONICAL_COLUMNS
 
@@ -411,27 +412,27 @@ KUNUNU = Preset(
     markers=_markers("overall_score", "subcategories", "kn_url", "kununu_url", "employee_type",
                      *(f"text_{c}" for c in (KUNUNU_PROS, KUNUNU_CONS, KUNUNU_ADVICE))))
 
-_PRESETS: dict[str, Preset] = {p.name: p for p in (CANONICAL, GLASSDOOR, INDEED, AMBITIONBOX, KUNUNU)}
+# The presets are registered under ``company_reviewer.presets`` (pyproject.toml). Detection breaks
+# ties by list order: the built-ins in this order, then plugins' presets by name.
+BUILTIN_ORDER = ("canonical", "glassdoor", "indeed", "ambitionbox", "kununu")
 
 
 def list_presets() -> list[Preset]:
     """Every preset, ``canonical`` first."""
-    return list(_PRESETS.values())
+    names = sorted(registry.presets.names(), key=lambda n: BUILTIN_ORDER.index(n) if n in BUILTIN_ORDER else len(BUILTIN_ORDER))
+    return [registry.presets.get(name) for name in names]
 
 
 def get_preset(name: str) -> Preset:
     """The preset called ``name``; ValueError listing the known names otherwise."""
-    try:
-        return _PRESETS[name.strip().lower()]
-    except KeyError:
-        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(_PRESETS)}") from None
+    return registry.presets.get(name.strip().lower())
 
 
 def detect_preset(columns: Iterable[object]) -> str:
     """The preset whose marker columns the file has most of; ``canonical`` when none has any but
     canonical columns are present. ValueError when nothing fits."""
     names = {_norm(c) for c in columns if not str(c).startswith("_")}
-    scores = {preset.name: len(names & preset.markers) for preset in _PRESETS.values() if preset.markers}
+    scores = {preset.name: len(names & preset.markers) for preset in list_presets() if preset.markers}
     best = max(scores, key=lambda name: scores[name])  # ties go to the earlier preset
     if scores[best] > 0:
         return best
@@ -440,7 +441,7 @@ def detect_preset(columns: Iterable[object]) -> str:
     shown = [str(c) for c in columns if not str(c).startswith("_")]
     raise ValueError(f"cannot tell which platform these columns come from ({', '.join(shown) or 'none'}): "
                      "none is a review field (expected company and at least one of headline, pros, cons, "
-                     f"advice, text); pass --preset ({', '.join(_PRESETS)}) or map columns with "
+                     f"advice, text); pass --preset ({', '.join(registry.presets.names())}) or map columns with "
                      "--map field=column")
 
 

@@ -37,7 +37,6 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
-import functools
 import gzip
 import io
 import itertools
@@ -47,10 +46,12 @@ import tempfile
 import re
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from company_reviewer import registry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -225,7 +226,10 @@ def _format_from_extension(path: Path) -> str | None:
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes.pop()
-    return _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+    if not suffixes:
+        return None
+    # A reader a plugin registers is picked by its name as the extension (".xlsx" -> "xlsx").
+    return _EXTENSIONS.get(suffixes[-1]) or (suffixes[-1][1:] if suffixes[-1][1:] in registry.readers else None)
 
 
 def detect_format(path: str | Path) -> str:
@@ -705,10 +709,21 @@ def _avro_records(path: Path) -> Iterator[tuple[None, Any]]:
         raise UnreadableFileError(path, f"the Avro data is corrupt {where} ({what})", _REEXPORT) from exc
 
 
-_READERS: dict[str, Callable[[Path, int, Any], Iterator[pd.DataFrame]]] = {
-    "csv": _iter_delimited, "tsv": functools.partial(_iter_delimited, default="\t"), "json": _iter_json,
-    "jsonl": lambda path, rows, encoding: _chunk_records(_jsonl_records(path, encoding), rows, path),
-    "parquet": _iter_parquet, "avro": lambda path, rows, _: _chunk_records(_avro_records(path), rows, path)}
+# The readers registered under ``company_reviewer.readers`` (pyproject.toml), one per format:
+# ``(path, chunk_rows, encoding) -> frames``.
+iter_csv, iter_json, iter_parquet = _iter_delimited, _iter_json, _iter_parquet
+
+
+def iter_tsv(path: Path, chunk_rows: int, encoding: Any) -> Iterator[pd.DataFrame]:
+    return _iter_delimited(path, chunk_rows, encoding, default="\t")
+
+
+def iter_jsonl(path: Path, chunk_rows: int, encoding: Any) -> Iterator[pd.DataFrame]:
+    return _chunk_records(_jsonl_records(path, encoding), chunk_rows, path)
+
+
+def iter_avro(path: Path, chunk_rows: int, encoding: Any) -> Iterator[pd.DataFrame]:
+    return _chunk_records(_avro_records(path), chunk_rows, path)
 
 
 def iter_chunks(path: str | Path, chunk_rows: int = 5000, encoding: str | None = None,
@@ -739,7 +754,7 @@ def iter_chunks(path: str | Path, chunk_rows: int = 5000, encoding: str | None =
         if chosen.note:
             info.notes.append(chosen.note)
     rows = 0
-    for frame in _READERS[fmt](path, chunk_rows, chosen):
+    for frame in registry.readers.get(fmt)(path, chunk_rows, chosen):
         rows += len(frame)
         yield frame
     if rows == 0:

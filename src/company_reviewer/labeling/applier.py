@@ -124,7 +124,7 @@ def apply_lfs(units: pd.DataFrame, lfs: Sequence[LabelingFunction], *, backend: 
     ``L`` is ``int64`` of shape ``(n_units, n_lfs)``. Embeddings are computed (through the
     encoder's cache) only when an LF needs them; pass ``vectors`` to reuse ones you have.
     """
-    from company_reviewer.labeling.backends import get_backend
+    from company_reviewer.labeling.backends import get_labeling_backend
 
     check_lfs(lfs)
     if vectors is None and any(lf.needs_vectors for lf in lfs) and len(units):
@@ -134,5 +134,5 @@ def apply_lfs(units: pd.DataFrame, lfs: Sequence[LabelingFunction], *, backend: 
             encoder = get_encoder()
         vectors = encode_units(units["text"].fillna("").astype(str).tolist(), encoder, progress=progress)
     batch = make_batch(units, vectors)
-    run: Callable[..., tuple[np.ndarray, Counter]] = get_backend(backend)
+    run: Callable[..., tuple[np.ndarray, Counter]] = get_labeling_backend(backend)
     return run(batch, lfs, chunk_size=chunk_size, progress=progress)

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from company_reviewer import registry
+
 ABSTAIN = -1
 
 
@@ -159,13 +161,18 @@ class LabelModel:
         return np.asarray(self.model_.get_weights(), dtype=np.float64)
 
 
-def make_model(kind: str, cardinality: int = 2, random_state: int = 0) -> LabelModel | MajorityVote:
-    """``"label"`` (snorkel) or ``"majority"``."""
-    if kind == "label":
-        return LabelModel(cardinality=cardinality, random_state=random_state)
-    if kind == "majority":
-        return MajorityVote(cardinality=cardinality)
-    raise ValueError(f"unknown label model {kind!r}; choose 'label' or 'majority'")
+def label_model(cardinality: int = 2, random_state: int = 0) -> LabelModel:
+    return LabelModel(cardinality=cardinality, random_state=random_state)
+
+
+def majority_vote(cardinality: int = 2, random_state: int = 0) -> MajorityVote:
+    return MajorityVote(cardinality=cardinality)  # deterministic: no random state to use
+
+
+def make_model(kind: str, cardinality: int = 2, random_state: int = 0) -> Any:
+    """A fresh label model of ``kind``: ``"label"`` (snorkel), ``"majority"``, or a plugin's
+    (registered under ``company_reviewer.label_models`` as ``factory(cardinality, random_state)``)."""
+    return registry.label_models.get(kind)(cardinality=cardinality, random_state=random_state)
 
 
 def dimension_view(L: np.ndarray, targets: Sequence[frozenset[int]], dimension: int,

@@ -375,7 +375,7 @@ def contradicts_ratings(sentence: str, ratings) -> bool:
 
 
 def _backend_fields(spec: str) -> list[str]:
-    from company_reviewer.llm.backends.base import _registry
+    from company_reviewer import registry
 
-    entry = _registry().get(spec.split(":")[0])
-    return list(entry.load().Options.model_fields) if entry else []
+    name = spec.split(":")[0]
+    return list(registry.llm_backends.get(name).Options.model_fields) if name in registry.llm_backends else []

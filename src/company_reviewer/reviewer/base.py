@@ -3,22 +3,20 @@
 A reviewer turns one company's reviews into a :class:`CompanyReview`. Every model family (the
 embedded default, the baselines, LLM backends) is a plugin behind this one abstract method; the
 built-in ones register through the same entry-point group a third-party package would use
-(``company_reviewer.reviewers`` in ``pyproject.toml``).
+(``company_reviewer.reviewers`` in ``pyproject.toml``, read by :mod:`company_reviewer.registry`).
 """
 
 from __future__ import annotations
 
 import abc
-from functools import lru_cache
-from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from company_reviewer import registry
 from company_reviewer.reviewer.schema import CompanyReview
 
-ENTRY_POINT_GROUP = "company_reviewer.reviewers"
 DEFAULT_MODEL = "embedded"
 REGISTRY_ALIASES = ("champion", "challenger")  # ``--model champion`` means the registry's champion
 REGISTRY_PREFIX = "registry:"  # ``registry:<alias or version>``
@@ -50,13 +48,8 @@ class UnknownModelError(ValueError):
     pass
 
 
-@lru_cache(maxsize=1)
-def _registry() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def available_models() -> list[str]:
-    return sorted(_registry())
+    return sorted(registry.reviewers.names())
 
 
 def get_reviewer(spec: str | None = None, options: dict[str, Any] | None = None) -> Reviewer:
@@ -67,18 +60,23 @@ def get_reviewer(spec: str | None = None, options: dict[str, Any] | None = None)
     ``registry:<alias or version>`` are embedded bundles from the model registry.
     """
     spec = spec or DEFAULT_MODEL
-    registry = _registry()
-    if spec not in registry and (spec in REGISTRY_ALIASES or spec.startswith(REGISTRY_PREFIX)):
+    if spec not in registry.reviewers and (spec in REGISTRY_ALIASES or spec.startswith(REGISTRY_PREFIX)):
         return _registered_reviewer(spec, options)
-    if spec in registry:
-        family, model = spec, None
-    else:
-        family, _, model = spec.partition(":")
-        if family not in registry:
-            known = ", ".join(available_models())
-            raise UnknownModelError(f"unknown model {spec!r}; available: {known}")
-    cls = registry[family].load()
+    cls = reviewer_class(spec)
+    if cls is None:
+        raise UnknownModelError(f"unknown model {spec!r}; available: {', '.join(available_models())}")
+    model = None if spec in registry.reviewers else spec.partition(":")[2]
     return cls(options=options, model=model or None)
+
+
+def reviewer_class(spec: str | None = None) -> type[Reviewer] | None:
+    """The reviewer class ``spec`` names: the whole spec when registered, else its family (the part
+    before the first ``:``); registry aliases are embedded bundles. None when nothing is registered."""
+    spec = spec or DEFAULT_MODEL
+    if spec not in registry.reviewers and (spec in REGISTRY_ALIASES or spec.startswith(REGISTRY_PREFIX)):
+        spec = DEFAULT_MODEL
+    family = spec if spec in registry.reviewers else spec.partition(":")[0]
+    return registry.reviewers.get(family) if family in registry.reviewers else None
 
 
 def _registered_reviewer(spec: str, options: dict[str, Any] | None) -> Reviewer:
@@ -90,5 +88,5 @@ def _registered_reviewer(spec: str, options: dict[str, Any] | None) -> Reviewer:
         path = model_path_for_alias(name)
     except RegistryError as exc:
         raise UnknownModelError(str(exc)) from exc
-    cls = _registry()["embedded"].load()
+    cls = registry.reviewers.get(DEFAULT_MODEL)
     return cls(options={**(options or {}), "artifact": str(path)}, model=None)

@@ -1,21 +1,17 @@
 """Execution backends of the applier: one module per backend, its heavy imports inside it.
 
-A backend is a function ``run(batch, lfs, *, chunk_size, progress) -> (L, failures)``.
+A backend is a function ``run(batch, lfs, *, chunk_size, progress) -> (L, failures)``, registered
+under ``company_reviewer.labeling_backends``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
-BACKENDS: dict[str, str] = {"local": "company_reviewer.labeling.backends.local"}
+from company_reviewer import registry
 
 
-def get_backend(name: str) -> Callable[..., Any]:
+def get_labeling_backend(name: str) -> Callable[..., Any]:
     """The ``run`` function of the named backend (imported on first use)."""
-    try:
-        module = BACKENDS[name]
-    except KeyError:
-        raise ValueError(f"unknown labeling backend {name!r}; choose one of {sorted(BACKENDS)}") from None
-    return importlib.import_module(module).run
+    return registry.labeling_backends.get(name)

@@ -1,21 +1,19 @@
 """The backend interface every LLM family implements: one abstract method, ``complete``.
 
 Backends register under the entry-point group ``company_reviewer.llm_backends`` (the built-in
-``llamacpp``, ``openai`` and ``transformers`` too), so a third-party package can add one without
-touching this code. Options are a pydantic model that forbids unknown fields.
+``llamacpp``, ``openai`` and ``transformers`` too; read by :mod:`company_reviewer.registry`), so a
+third-party package can add one without touching this code. Options are a pydantic model that forbids unknown fields.
 """
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-ENTRY_POINT_GROUP = "company_reviewer.llm_backends"
+from company_reviewer import registry
 
 
 class BackendOptions(BaseModel):
@@ -73,19 +71,18 @@ def file_identity(path) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
-@lru_cache(maxsize=1)
-def _registry() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def available_backends() -> list[str]:
-    return sorted(_registry())
+    return sorted(registry.llm_backends.names())
+
+
+def backend_class(spec: str) -> type[LLMBackend]:
+    """The backend class ``spec`` names (the part before the first ``:``)."""
+    name = spec.partition(":")[0]
+    if name not in registry.llm_backends:
+        raise LLMBackendError(f"unknown LLM backend {name!r}; available: {', '.join(available_backends())}")
+    return registry.llm_backends.get(name)
 
 
 def get_backend(spec: str, options: dict[str, Any] | None = None) -> LLMBackend:
     """``llamacpp``, ``llamacpp:/path/model.gguf``, ``openai:gpt-4o-mini``, ``transformers:/dir``."""
-    name, _, model = spec.partition(":")
-    registry = _registry()
-    if name not in registry:
-        raise LLMBackendError(f"unknown LLM backend {name!r}; available: {', '.join(available_backends())}")
-    return registry[name].load()(options=options, model=model or None)
+    return backend_class(spec)(options=options, model=spec.partition(":")[2] or None)
