@@ -29,12 +29,13 @@ def _register() -> None:
         plugins,
         predict,
         serve,
+        taxonomy,
         train,
         training_data,
     )
 
     for module in (data, training_data, labeling, train, predict, classify, batch, evaluate, finetune, serve, monitor,
-                   plugins):
+                   plugins, taxonomy):
         for command in module.COMMANDS:
             main.add_command(command)
 

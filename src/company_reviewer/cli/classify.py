@@ -26,7 +26,9 @@ def _table(rows: list[dict]) -> str:
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
 @click.option("--model", default=None, help="embedded (default: the shipped heads) or a trained bundle folder.")
 @click.option("--preset", default=None, help="Input layout when INPUT is a review file (default: detected).")
-def classify(input_path, fmt, out, model, preset):
+@click.option("--taxonomy", "taxonomy_spec", default=None, metavar="FILE|NAME",
+              help="Label with these dimensions: a built-in (default, kununu, indeed, hotel) or a YAML file.")
+def classify(input_path, fmt, out, model, preset, taxonomy_spec):
     """Say which dimensions each opinion unit of INPUT speaks to, and with which sentiment.
 
     INPUT: JSONL or CSV of units (`id`, `text`, optional `field` pros|cons|advice|headline|text
@@ -37,9 +39,18 @@ def classify(input_path, fmt, out, model, preset):
     from company_reviewer.aspects.classify import classify_frame, read_units
     from company_reviewer.data.readers import UnreadableFileError
 
+    from company_reviewer.cli.predict import taxonomy_or_exit
+    from company_reviewer.taxonomy import is_default
+
+    taxonomy = taxonomy_or_exit(taxonomy_spec)
     try:
         units = read_units(input_path, preset=preset)
-        rows = classify_frame(units, model)
+        if taxonomy is not None and not is_default(taxonomy):
+            from company_reviewer.custom.review import classify_with_taxonomy
+
+            rows = classify_with_taxonomy(units, taxonomy, model)
+        else:
+            rows = classify_frame(units, model)
     except (FileNotFoundError, ValueError, UnreadableFileError) as exc:
         raise click.ClickException(str(exc)) from exc
     if fmt == "jsonl":

@@ -25,8 +25,12 @@ from company_reviewer.cli.common import database_option, emit, load_groups, opti
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
 @click.option("--preset", default=None, help="Input layout for INPUT (default: detected).")
 @click.option("--random-state", default=0, show_default=True)
+@click.option("--taxonomy", "taxonomy_spec", default=None, metavar="FILE|NAME",
+              help="Review along these dimensions: a built-in (default, kununu, indeed, hotel) or a YAML file "
+                   "(`company-reviewer taxonomy init`). Default: the 12 built-in dimensions.")
 @database_option
-def review(input_path, companies, max_reviews, sample, model, options, fmt, out, preset, random_state, database_url):
+def review(input_path, companies, max_reviews, sample, model, options, fmt, out, preset, random_state,
+           taxonomy_spec, database_url):
     """Review companies from INPUT (any file `ingest` reads) or from the store (--company).
 
     json: one object for one company, else an array; jsonl: one object per line.
@@ -37,16 +41,29 @@ def review(input_path, companies, max_reviews, sample, model, options, fmt, out,
     from company_reviewer.reviewer.predict import review_groups
     from company_reviewer.reviewer.render import to_markdown
 
+    taxonomy = taxonomy_or_exit(taxonomy_spec)
     groups = load_groups(input_path, companies, preset, database_url)
     try:
         results = review_groups(groups, model=model, options=parse_options(options), max_reviews=max_reviews,
-                                sample=sample, random_state=random_state)
+                                sample=sample, random_state=random_state, taxonomy=taxonomy)
         rendered = _render(results, fmt, to_markdown, progress_total=len(groups))
     except ValidationError as exc:  # an --option the model does not take, or a bad value
         raise click.ClickException(option_error(exc, model)) from exc
     except (UnknownModelError, FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     emit(rendered, out, f"wrote {len(groups)} company review(s) to {out}")
+
+
+def taxonomy_or_exit(spec: str | None):
+    """The --taxonomy named (None without one), or a CLI error naming the file, line and problem."""
+    if spec is None:
+        return None
+    from company_reviewer.taxonomy import load_taxonomy
+
+    try:
+        return load_taxonomy(spec)
+    except ValueError as exc:
+        raise click.ClickException(f"--taxonomy: {exc}") from exc
 
 
 def _render(results, fmt, to_markdown, progress_total: int) -> str:

@@ -33,11 +33,32 @@ def review_groups(
     max_reviews: int = 50,
     sample: str = "stratified",
     random_state: int = 0,
+    taxonomy=None,
 ) -> Iterator[CompanyReview]:
-    """Review each company on at most ``max_reviews`` of its reviews (chosen by ``sample``)."""
+    """Review each company on at most ``max_reviews`` of its reviews (chosen by ``sample``).
+
+    ``taxonomy`` (a :class:`~company_reviewer.taxonomy.Taxonomy`, a built-in name or a file) reviews
+    along its dimensions instead of the default 12 (the embedded model only)."""
     from company_reviewer.sampling import sample_reviews
 
     reviewer = get_reviewer(model, options)
+    review = taxonomy_review_function(reviewer, taxonomy)
     for company, reviews in groups:
         chosen = sample_reviews(reviews, k=max_reviews, strategy=sample, random_state=random_state)
-        yield reviewer.review_company(company, chosen)
+        yield review(company, chosen)
+
+
+def taxonomy_review_function(reviewer, taxonomy=None):
+    """``reviewer.review_company``, or for a custom taxonomy the review along it; a model that
+    cannot review along one fails here, before any company is read."""
+    if taxonomy is None:
+        return reviewer.review_company
+    from company_reviewer.taxonomy import is_default, resolve_taxonomy
+
+    taxonomy = resolve_taxonomy(taxonomy)
+    if is_default(taxonomy):
+        return reviewer.review_company
+    from company_reviewer.custom.review import embedded_of, review_with_taxonomy
+
+    embedded = embedded_of(reviewer)
+    return lambda company, reviews: review_with_taxonomy(embedded, company, reviews, taxonomy)

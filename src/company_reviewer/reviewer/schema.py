@@ -89,9 +89,20 @@ class OverallReview(_OmitsUnsetProvenance):
     basis: Basis | None = None
 
 
-class ModelInfo(_Frozen):
+class TaxonomyInfo(_Frozen):
+    """The custom taxonomy a review was made along (``--taxonomy``); absent for the default 12."""
+
     name: str
     version: str
+
+
+class ModelInfo(_OmitsUnsetProvenance):
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("taxonomy",)
+
+    name: str
+    version: str
+    taxonomy: TaxonomyInfo | None = Field(None, description="The taxonomy whose ids are the `dimensions` keys, "
+                                          "when it is not the default one.")
 
 
 class CompanyReview(_OmitsUnsetProvenance):

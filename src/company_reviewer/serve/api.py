@@ -36,6 +36,8 @@ class ReviewRequest(_Strict):
     reviews: list[Any] = Field(description="Canonical review objects (company, review_id, date, pros, cons, text, ...).")
     model: str | None = Field(None, description="embedded (default), baseline:tfidf, baseline:mean, ...")
     max_reviews: int | None = Field(None, ge=1, le=MAX_REVIEWS_LIMIT, description="Reviews used (sampled when more).")
+    taxonomy: str | dict[str, Any] | None = Field(None, description="A built-in taxonomy's name (GET /v1/taxonomies) "
+                                                  "or an inline taxonomy object, validated like a taxonomy file.")
 
 
 class JobInput(_Strict):
@@ -148,8 +150,12 @@ def review(body: ReviewRequest, request: Request) -> Response:
     serving = _service(request)
     spec = _check_model(serving, body.model)
     reviews = _valid(body.company, body.reviews)
+    from company_reviewer.serve.taxonomy_api import request_taxonomy
+
+    taxonomy = request_taxonomy(body.taxonomy)
     try:
-        result = serving.service.review_posted(body.company, reviews, spec, body.max_reviews, _request_id(request))
+        result = serving.service.review_posted(body.company, reviews, spec, body.max_reviews, _request_id(request),
+                                               taxonomy=taxonomy)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     serving.metrics.reviews.labels(outcome="computed").inc()
@@ -164,13 +170,27 @@ def companies(request: Request) -> dict:
 @router.get("/companies/{company:path}/review", response_model=CompanyReview,
             summary="The review of a store company (cached per model version and data)")
 async def company_review(company: str, request: Request, model: str | None = None,
-                         max_reviews: int | None = Query(None, ge=1, le=MAX_REVIEWS_LIMIT)) -> Response:
+                         max_reviews: int | None = Query(None, ge=1, le=MAX_REVIEWS_LIMIT),
+                         taxonomy: str | None = Query(None, max_length=64)) -> Response:
     # Most cache hits never get here: serve.fastpath answers them in the middleware with the same
     # bytes, headers, log row and metrics; a change to this route's answer must be made there too.
     started = time.perf_counter()
     serving = _service(request)
     spec = model or "embedded"
     size = max_reviews or serving.settings.max_reviews
+    from company_reviewer.serve.taxonomy_api import request_taxonomy
+
+    chosen_taxonomy = request_taxonomy(taxonomy)
+    if chosen_taxonomy is not None:  # along a custom taxonomy: computed each time, never cached
+        await run_in_threadpool(_check_model, serving, spec)
+        try:
+            result = await run_in_threadpool(serving.service.store_review, company, spec, size, chosen_taxonomy)
+        except UnknownCompany:
+            raise HTTPException(404, f"no reviews for {company!r} in the store; GET /v1/companies lists them") from None
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        serving.metrics.reviews.labels(outcome="computed").inc()
+        return Response(result.model_dump_json(), media_type="application/json", headers={"X-Cache": "miss"})
     entry, computed = serving.service.cached_fast(company, spec, size), False
     if entry is None:
         await run_in_threadpool(_check_model, serving, spec)

@@ -270,6 +270,9 @@ def create_app(settings: ServeSettings | None = None):
     from company_reviewer.serve.classify_api import router as classify_router
 
     app.include_router(classify_router)
+    from company_reviewer.serve.taxonomy_api import router as taxonomy_router
+
+    app.include_router(taxonomy_router)
     mount_ui(app, settings)
     mount_docs(app)
     app.add_middleware(ServingMiddleware, max_body=settings.max_request_bytes, metrics=serving.metrics,

@@ -25,6 +25,8 @@ class ClassifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     units: list[UnitIn] = Field(max_length=MAX_UNITS, description="Opinion units to classify.")
+    taxonomy: str | dict | None = Field(None, description="A built-in taxonomy's name (GET /v1/taxonomies) or an "
+                                        "inline taxonomy object: label with its dimensions instead of the default 12.")
 
 
 @router.post("/classify", summary="Dimensions and sentiment of opinion units")
@@ -40,7 +42,14 @@ async def classify(body: ClassifyRequest) -> list[dict]:
         missing = frame["language"].isna() | (frame["language"] == "")
         if missing.any():
             frame.loc[missing, "language"] = _guess(frame.loc[missing, "text"])
+    from company_reviewer.serve.taxonomy_api import request_taxonomy
+
+    taxonomy = request_taxonomy(body.taxonomy)
     try:
+        if taxonomy is not None:
+            from company_reviewer.custom.review import classify_with_taxonomy
+
+            return await run_in_threadpool(classify_with_taxonomy, frame, taxonomy)
         return await run_in_threadpool(classify_frame, frame)
     except FileNotFoundError as exc:
         raise HTTPException(503, "the classifier is not installed on this server; the operator runs "

@@ -39,6 +39,8 @@ class CachedReviewFastPath:
         settings = self.serving.settings
         # As Starlette reads a query string: latin-1, blanks kept, the last of repeated names wins.
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        if query.get("taxonomy", "default") != "default":
+            return None  # reviews along a custom taxonomy are never cached
         raw_size = query.get("max_reviews")
         if raw_size is None:
             size = settings.max_reviews

@@ -186,11 +186,13 @@ class ReviewService:
             return True
         return False
 
-    def review_frame(self, company: str, frame: pd.DataFrame, spec: str | None, max_reviews: int) -> CompanyReview:
+    def review_frame(self, company: str, frame: pd.DataFrame, spec: str | None, max_reviews: int,
+                     taxonomy=None) -> CompanyReview:
+        from company_reviewer.reviewer.predict import taxonomy_review_function
         from company_reviewer.sampling import sample_reviews
 
         chosen = sample_reviews(frame, k=max_reviews, strategy="stratified", random_state=0)
-        review = self.reviewer(spec).review_company(company, chosen)
+        review = taxonomy_review_function(self.reviewer(spec), taxonomy)(company, chosen)
         if ("reviewed", spec or "embedded") not in self._settled:
             self._settle(("reviewed", spec or "embedded"))
         return review
@@ -212,10 +214,11 @@ class ReviewService:
 
     # -- posted reviews (never cached: every request runs the model) ------------------------------
     def review_posted(self, company: str, reviews: ValidReviews, spec: str | None, max_reviews: int | None,
-                      request_id: str) -> CompanyReview:
+                      request_id: str, taxonomy=None) -> CompanyReview:
         started = time.perf_counter()
         try:
-            review = self.review_frame(company, reviews.frame, spec, max_reviews or self.settings.max_reviews)
+            review = self.review_frame(company, reviews.frame, spec, max_reviews or self.settings.max_reviews,
+                                       taxonomy=taxonomy)
         except Exception:
             self._log_error(request_id, company, reviews.fingerprint, spec, started)
             raise
@@ -224,6 +227,16 @@ class ReviewService:
                         latency_ms=(time.perf_counter() - started) * 1000, output=review.model_dump(mode="json"),
                         status="ok")
         return review
+
+    def store_review(self, company: str, spec: str, max_reviews: int, taxonomy) -> CompanyReview:
+        """A store company's review along a custom taxonomy (not cached: a taxonomy is the
+        client's, and its reviews are rare next to the default ones)."""
+        from company_reviewer.store.repository import load_reviews_frame
+
+        frame = load_reviews_frame(self.engine, [company])
+        if frame.empty:
+            raise UnknownCompany(company)
+        return self.review_frame(display_name(company), frame, spec, max_reviews, taxonomy=taxonomy)
 
     # -- store companies (cached) -----------------------------------------------------------------
     def cached_fast(self, company: str, spec: str, max_reviews: int) -> CachedReview | None:

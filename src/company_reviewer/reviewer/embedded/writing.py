@@ -199,6 +199,8 @@ def _name(facts: DimensionFacts, language: str, key: str | None = None, *, artic
             return names[1] if article else names[0]
         return facts.label
     label = facts.label
+    if label.lower() not in _ID_BY_LABEL:
+        return label  # a custom taxonomy's label stays as its author wrote it (German nouns, names)
     words = label.split()
     # Lower-case the first word unless it is an acronym ("D&I", "PTO").
     if words and not (len(words[0]) > 1 and words[0].isupper()):
