@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from company_reviewer.augment import augment_frame
+from augment import augment_frame  # bench/augment.py: research-only, beside this script
 from company_reviewer.config import data_dir
 from company_reviewer.embedding import get_encoder
 from company_reviewer.imbalance import macro_f1, micro_f1, per_dimension_f1, resample_multilabel

@@ -1,4 +1,4 @@
-"""Label-preserving perturbations, template/LLM synthesis and frame augmentation.
+"""Label-preserving perturbations, template/LLM synthesis and frame augmentation (bench/augment.py).
 
 All texts here are invented; no network is used (the LLM test runs on a mock transport).
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from company_reviewer.augment import (
+from augment import (
     LLM_ENV,
     SYNONYMS,
     augment_frame,
