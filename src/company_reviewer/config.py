@@ -45,6 +45,7 @@ ENV_VARS: dict[str, str] = {
     "COMPANY_REVIEWER_HEADER_TIMEOUT_SECONDS": "a request's headers must arrive within (10)",
     "COMPANY_REVIEWER_BODY_TIMEOUT_SECONDS": "a request's body must arrive within (60)",
     "COMPANY_REVIEWER_MODEL_CHECK_SECONDS": "how often a registry alias is resolved again (2)",
+    "COMPANY_REVIEWER_SERVE_TAXONOMIES": "taxonomy files the API offers beside the built-ins (os.pathsep-separated)",
 }
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from company_reviewer.config import data_dir
+from company_reviewer.config import Settings
 
 DIM = 384
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -143,7 +143,7 @@ class Encoder:
     ----------
     model_path : directory of the sentence-transformers model; default :func:`find_minilm_path`.
     batch_size : texts per forward pass (batches are formed after sorting by length).
-    cache_dir : where the SQLite cache lives; default ``data_dir()/"embeddings"``. ``False``
+    cache_dir : where the SQLite cache lives; default ``Settings.embeddings_dir``. ``False``
         disables the persistent cache.
     device : torch device; ``"auto"`` precision means fp32 off the CPU.
     max_seq_length : tokens kept per text. 128 covers nearly all review sentences and fields;
@@ -233,7 +233,7 @@ class Encoder:
         if self.cache_dir is False:
             return None
         if self._cache is None:
-            root = data_dir() / "embeddings" if self.cache_dir in (None, True) else Path(self.cache_dir)
+            root = Settings.from_env().embeddings_dir if self.cache_dir in (None, True) else Path(self.cache_dir)
             self._cache = EmbeddingCache(Path(root) / "minilm.sqlite")
         return self._cache
 

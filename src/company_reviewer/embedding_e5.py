@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from company_reviewer.config import data_dir
+from company_reviewer.config import Settings
 from company_reviewer.embedding import EmbeddingCache, text_key
 
 MODEL_NAME = "multilingual-e5-small-q4"
@@ -91,7 +91,7 @@ class E5Encoder:
 
     def _persistent(self) -> EmbeddingCache:
         if self._store is None:
-            self._store = EmbeddingCache(data_dir() / "embeddings" / "e5.sqlite", dim=DIM)
+            self._store = EmbeddingCache(Settings.from_env().embeddings_dir / "e5.sqlite", dim=DIM)
         return self._store
 
 

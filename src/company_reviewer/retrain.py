@@ -79,7 +79,7 @@ def decide(champion: dict[str, Any], challenger: dict[str, Any], *, min_improvem
 def retrain(engine, snapshot: str, *, out: Path | None = None, max_detector_units: int = 60_000,
             random_state: int = 0, max_reviews: int = 50, min_improvement: float = 0.0,
             max_spearman_drop: float = 0.02, progress: bool = True) -> RetrainDecision:
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
     from company_reviewer.evaluate.core import evaluate_model
     from company_reviewer.store.snapshots import load_snapshot
     from company_reviewer.tracking import log_run, model_path_for_alias, register_model, set_alias
@@ -87,7 +87,7 @@ def retrain(engine, snapshot: str, *, out: Path | None = None, max_detector_unit
 
     champion_version = ensure_champion()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    out = Path(out or data_dir() / "models" / f"{snapshot}-{stamp}")
+    out = Path(out or Settings.from_env().models_dir / f"{snapshot}-{stamp}")
     config = TrainConfig(snapshot=snapshot, max_detector_units=max_detector_units, random_state=random_state)
     manifest = train(engine, out, config, progress=progress)
     run_id, _ = track_training(manifest, out)

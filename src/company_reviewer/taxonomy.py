@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 import yaml
 
 from company_reviewer import registry
-from company_reviewer.config import ENV_PREFIX
+from company_reviewer.config import ENV_PREFIX, env
 
 TAXONOMY_ENV = f"{ENV_PREFIX}TAXONOMY"
 # ``hotel`` is outside the employer domain on purpose: it shows that detection, ratings and quotes
@@ -113,7 +112,7 @@ def load_taxonomy(spec: str | Path | None = None) -> Taxonomy:
     file, the line and the problem when the file is invalid.
     """
     if spec is None:
-        spec = os.environ.get(TAXONOMY_ENV) or "default"
+        spec = env("TAXONOMY") or "default"
     if isinstance(spec, str) and spec in registry.taxonomies:
         resource = registry.taxonomies.get(spec)
         return parse_taxonomy(yaml.safe_load(resource.read_text(encoding="utf-8")), f"<built-in {spec}>")

@@ -31,14 +31,15 @@ class RegistryError(LookupError):
 
 
 def default_tracking_uri() -> str:
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
 
-    return f"sqlite:///{data_dir() / 'mlflow.db'}"
+    return f"sqlite:///{Settings.from_env().mlflow_db}"
 
 
 def tracking_uri() -> str:
-    explicit = os.environ.get("COMPANY_REVIEWER_TRACKING_URI") or os.environ.get("MLFLOW_TRACKING_URI")
-    return explicit or default_tracking_uri()
+    from company_reviewer.config import Settings
+
+    return Settings.from_env().tracking_uri or default_tracking_uri()
 
 
 @contextlib.contextmanager
@@ -73,7 +74,7 @@ def _mlflow() -> Iterator[Any]:
 
 
 def _experiment_id(mlflow, kind: str) -> str:
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
 
     name = EXPERIMENT_PREFIX + kind
     client = mlflow.MlflowClient()
@@ -85,7 +86,7 @@ def _experiment_id(mlflow, kind: str) -> str:
     uri = mlflow.get_tracking_uri()
     location = None
     if uri == default_tracking_uri():
-        location = (data_dir() / "mlruns").as_uri()
+        location = Settings.from_env().mlruns_dir.as_uri()
     elif uri.startswith("sqlite:///"):
         location = (Path(uri[len("sqlite:///"):]).resolve().parent / "mlruns").as_uri()
     return client.create_experiment(name, artifact_location=location)
@@ -225,7 +226,7 @@ def list_versions() -> list[dict[str, Any]]:
 def model_path_for_alias(alias: str) -> Path:
     """The local folder of the bundle an alias (or a plain version number) names, downloaded once
     into ``<data dir>/registry/<version>`` unless the artifact store is already local."""
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
 
     with _mlflow() as mlflow:
         client = mlflow.MlflowClient()
@@ -243,7 +244,7 @@ def model_path_for_alias(alias: str) -> Path:
             local = Path(unquote(urlparse(version.source).path))
             if (local / "manifest.json").exists():
                 return local
-        target = data_dir() / "registry" / str(version.version)
+        target = Settings.from_env().registry_dir / str(version.version)
         if not (target / MODEL_ARTIFACT / "manifest.json").exists():
             uri = f"runs:/{version.run_id}/{MODEL_ARTIFACT}" if version.run_id else version.source
             mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(target))

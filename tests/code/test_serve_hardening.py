@@ -95,24 +95,32 @@ def test_operator_allowed_models_are_served_and_listed(store, auth):
 
 
 def test_serve_takes_allowed_models_additively(sqlite_url, monkeypatch):
+    import pickle
+
     from click.testing import CliRunner
 
     from company_reviewer.cli import main
+    from company_reviewer.serve.protocol import http_protocol
+    from company_reviewer.serve.server import uvicorn_config
 
     captured = {}
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: captured.update(k))
-    for name in ("DATABASE_URL", "OPEN_ACCESS", "METRICS_ACCESS"):  # serve sets them: restored after the test
-        monkeypatch.setenv(f"COMPANY_REVIEWER_{name}", os.environ.get(f"COMPANY_REVIEWER_{name}", ""))
-        monkeypatch.delenv(f"COMPANY_REVIEWER_{name}")
+    monkeypatch.setattr("company_reviewer.serve.server.run_server",
+                        lambda settings, **kw: captured.update(settings=settings, **kw))
     monkeypatch.setenv("COMPANY_REVIEWER_ALLOWED_MODELS", "llm:openai:gpt-4o-mini")
+    monkeypatch.setenv("COMPANY_REVIEWER_MAX_TEXT_CHARS", "1234")
+    before = dict(os.environ)
     result = CliRunner().invoke(main, ["serve", "--allow-model", "llm:llamacpp:/m/q.gguf", "--metrics-access",
-                                       "loopback", "--database", sqlite_url])
+                                       "loopback", "--workers", "2", "--database", sqlite_url])
     assert result.exit_code == 0, result.output
-    assert os.environ["COMPANY_REVIEWER_ALLOWED_MODELS"] == "llm:openai:gpt-4o-mini,llm:llamacpp:/m/q.gguf"
-    assert os.environ["COMPANY_REVIEWER_METRICS_ACCESS"] == "loopback"
-    from company_reviewer.serve.protocol import http_protocol
-
-    assert captured["http"] is http_protocol()  # the protocol with read deadlines
+    assert dict(os.environ) == before  # settings travel in the object, not through the environment
+    settings = captured["settings"]
+    assert settings.allowed_models == ("llm:openai:gpt-4o-mini", "llm:llamacpp:/m/q.gguf")
+    assert settings.metrics_access == "loopback" and settings.max_text_chars == 1234
+    assert settings.database_url == sqlite_url and captured["workers"] == 2
+    config = uvicorn_config(settings, host="127.0.0.1", port=8000, workers=2)
+    assert config.http is http_protocol()  # the protocol with read deadlines
+    # Each worker process gets the factory by pickling: it must come back bound to the same settings.
+    assert config.factory and pickle.loads(pickle.dumps(config.app)).args == (settings,)
 
 
 def test_registry_errors_do_not_reveal_the_tracking_database(client, auth, tmp_path, monkeypatch):

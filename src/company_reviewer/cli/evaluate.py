@@ -69,13 +69,13 @@ def _artifact_for(model: str, options: dict) -> str | None:
 def _out_dir(out, kind: str, name: str):
     from pathlib import Path
 
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
 
     if out:
         return Path(out)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return data_dir() / "reports" / f"{kind}-{safe}-{stamp}"
+    return Settings.from_env().reports_dir / f"{kind}-{safe}-{stamp}"
 
 
 def _prices(path):

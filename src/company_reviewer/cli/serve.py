@@ -30,12 +30,8 @@ def serve(host, port, open_access, access_log, workers, allow_models, metrics_ac
 
     Clients send `Authorization: Bearer KEY`; create keys with `company-reviewer keys create NAME`.
     """
-    import os
-
-    import uvicorn
-
     from company_reviewer.serve.config import LOOPBACK_HOSTS, ServeSettings
-    from company_reviewer.serve.protocol import http_protocol
+    from company_reviewer.serve.server import run_server
 
     if open_access and host not in LOOPBACK_HOSTS:
         raise click.UsageError(f"--open-access serves without keys, so only on a loopback address "
@@ -43,21 +39,12 @@ def serve(host, port, open_access, access_log, workers, allow_models, metrics_ac
     engine = open_engine(database_url)  # a clear message now if the store cannot be opened
     settings = ServeSettings.from_env(database_url=engine.url.render_as_string(hide_password=False),
                                       open_access=open_access)
-    allowed = tuple(dict.fromkeys([*settings.allowed_models, *allow_models]))
-    # The app factory reads its settings from the environment, like any uvicorn deployment would.
-    os.environ["COMPANY_REVIEWER_DATABASE_URL"] = settings.database_url
-    os.environ["COMPANY_REVIEWER_OPEN_ACCESS"] = "1" if open_access else "0"
-    os.environ["COMPANY_REVIEWER_ALLOWED_MODELS"] = ",".join(allowed)
-    if metrics_access:
-        os.environ["COMPANY_REVIEWER_METRICS_ACCESS"] = metrics_access
+    settings = settings.replace(allowed_models=tuple(dict.fromkeys([*settings.allowed_models, *allow_models])),
+                                metrics_access=metrics_access or settings.metrics_access)
     access = "open access (no keys)" if open_access else "API keys required"
     click.echo(f"serving on http://{host}:{port}/ (UI), /v1 (API), /docs (OpenAPI); {access}"
                f"{f'; {workers} worker processes' if workers > 1 else ''}", err=True)
-    # loop/http "auto" pick uvloop and httptools (installed with uvicorn[standard]) when importable.
-    # The protocol is uvicorn's (httptools when installed) with read deadlines: a request's headers
-    # and body must arrive within COMPANY_REVIEWER_HEADER/BODY_TIMEOUT_SECONDS (serve.protocol).
-    uvicorn.run("company_reviewer.serve.app:create_app", factory=True, host=host, port=port,
-                log_level="info", access_log=access_log, workers=workers, http=http_protocol())
+    run_server(settings, host=host, port=port, workers=workers, access_log=access_log)
 
 
 @click.group()

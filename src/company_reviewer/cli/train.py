@@ -39,11 +39,11 @@ def train(snapshot, out, install, random_state, max_detector_units, refit_all, a
         _calibrate(calibrate_on, preset, out, install, random_state, as_json)
         return
 
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
     from company_reviewer.reviewer.embedded.bundle import default_artifact_path
     from company_reviewer.train import TrainConfig, track_training, train as run_training
 
-    target = default_artifact_path() if install else Path(out or data_dir() / "models" / "embedded")
+    target = default_artifact_path() if install else Path(out or Settings.from_env().models_dir / "embedded")
     config = TrainConfig(snapshot=snapshot, random_state=random_state, max_detector_units=max_detector_units,
                          refit_all=refit_all)
     manifest = run_training(open_engine(database_url), target, config)
@@ -68,7 +68,7 @@ def _calibrate(path, preset, out, install, random_state, as_json):
     """``train --calibrate-on FILE``: a copy of the shipped bundle recalibrated on the file."""
     from pathlib import Path
 
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
     from company_reviewer.data.load import read_reviews
     from company_reviewer.reviewer.star_stage import CalibrationDataError, recalibrate_bundle
 
@@ -77,7 +77,7 @@ def _calibrate(path, preset, out, install, random_state, as_json):
                                "(drop --install)")
     if not Path(path).is_file():
         raise click.UsageError(f"--calibrate-on: no such file: {path}")
-    target = Path(out or data_dir() / "models" / "embedded-calibrated")
+    target = Path(out or Settings.from_env().models_dir / "embedded-calibrated")
     try:
         reviews, rejected = read_reviews(path, preset=preset)
     except ValueError as exc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -32,19 +31,17 @@ class FineTuneJobError(RuntimeError):
     """The provider refused a request or the job ended without a model."""
 
 
-def _env(*names: str) -> str | None:
-    return next((os.environ[n] for n in names if os.environ.get(n)), None)
-
-
 class FineTuningClient:
     """The few endpoints a fine-tuning job needs; errors carry the provider's own message."""
 
     def __init__(self, base_url: str | None = None, api_key: str | None = None, timeout: float = 120.0):
         import httpx
 
-        self.base_url = (base_url or _env("COMPANY_REVIEWER_FINETUNE_BASE_URL", "OPENAI_BASE_URL")
-                         or DEFAULT_BASE_URL).rstrip("/")
-        key = api_key or _env("COMPANY_REVIEWER_FINETUNE_API_KEY", "OPENAI_API_KEY")
+        from company_reviewer.config import Settings
+
+        settings = Settings.from_env()
+        self.base_url = (base_url or settings.finetune_base_url or DEFAULT_BASE_URL).rstrip("/")
+        key = api_key or settings.finetune_api_key
         if not key and self.base_url == DEFAULT_BASE_URL:
             raise FineTuneJobError("no API key for api.openai.com: set OPENAI_API_KEY or pass --api-key")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -116,9 +113,9 @@ class FineTuningClient:
 
 
 def registry_path() -> Path:
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
 
-    return data_dir() / "finetune" / "models.json"
+    return Settings.from_env().finetune_dir / "models.json"
 
 
 def read_registry(path: Path | None = None) -> list[dict]:

@@ -59,9 +59,9 @@ def _dequantized_copy(gguf: Path) -> Path:
     is dequantized on every load otherwise (tens of seconds on a busy CPU; a folder loads in one or two)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
 
-    cache = data_dir() / "cache" / "dequantized" / f"{gguf.stem}-{gguf.stat().st_size}"
+    cache = Settings.from_env().cache_dir / "dequantized" / f"{gguf.stem}-{gguf.stat().st_size}"
     if (cache / "config.json").exists():
         return cache
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)

@@ -133,9 +133,9 @@ def _check_model(serving, model: str | None) -> str:
     return spec
 
 
-def _valid(company: str, reviews: list[Any]):
+def _valid(company: str, reviews: list[Any], max_text_chars: int):
     try:
-        return validate_reviews(company, reviews)
+        return validate_reviews(company, reviews, max_text_chars)
     except InvalidReviews as exc:
         raise HTTPException(422, f"invalid reviews: {exc}") from exc
 
@@ -149,7 +149,7 @@ def models(request: Request) -> dict:
 def review(body: ReviewRequest, request: Request) -> Response:
     serving = _service(request)
     spec = _check_model(serving, body.model)
-    reviews = _valid(body.company, body.reviews)
+    reviews = _valid(body.company, body.reviews, serving.settings.max_text_chars)
     from company_reviewer.serve.taxonomy_api import request_taxonomy
 
     taxonomy = request_taxonomy(body.taxonomy)
@@ -221,7 +221,7 @@ def create_job(body: JobRequest, request: Request) -> dict:
     _check_model(serving, body.model)
     for index, item in enumerate(body.inputs):
         try:
-            validate_reviews(item.company, item.reviews)
+            validate_reviews(item.company, item.reviews, serving.settings.max_text_chars)
         except InvalidReviews as exc:
             raise HTTPException(422, f"inputs[{index}]: invalid reviews: {exc}") from exc
     job_id = serving.jobs.submit(body.model_dump(mode="json"), request.state.key_id)
@@ -244,7 +244,7 @@ def chat(body: ChatRequest, request: Request) -> dict:
 
     serving = _service(request)
     if body.reviews is not None:
-        frame = _valid(body.company, body.reviews).frame
+        frame = _valid(body.company, body.reviews, serving.settings.max_text_chars).frame
     else:
         frame = load_reviews_frame(serving.service.engine, [body.company])
         if frame.empty:

@@ -108,7 +108,7 @@ class JobRunner:
             self._update(job_id, n_done=len(results))
         for item in request.get("inputs", []):
             try:
-                reviews = validate_reviews(item["company"], item["reviews"])
+                reviews = validate_reviews(item["company"], item["reviews"], self.service.settings.max_text_chars)
                 review = self.service.review_posted(item["company"], reviews, model, max_reviews, request_id)
                 results.append({"company": item["company"], "review": review.model_dump(mode="json")})
             except InvalidReviews as exc:

@@ -65,9 +65,9 @@ class _LingeringTransport:
 
 @functools.lru_cache(maxsize=1)
 def _env_timeouts() -> tuple[float, float]:
-    from company_reviewer.serve.config import _env
+    from company_reviewer.config import env
 
-    return float(_env("HEADER_TIMEOUT_SECONDS", "10")), float(_env("BODY_TIMEOUT_SECONDS", "60"))
+    return float(env("HEADER_TIMEOUT_SECONDS", "10")), float(env("BODY_TIMEOUT_SECONDS", "60"))
 
 
 class _Deadlines:

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from company_reviewer.config import ENV_PREFIX
+from company_reviewer.config import ENV_PREFIX, env
 from company_reviewer.serve.api import authenticate
 from company_reviewer.taxonomy import (
     BUILTIN_TAXONOMIES,
@@ -40,7 +40,7 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)])
 def served_taxonomies() -> dict[str, Taxonomy]:
     """``{name: taxonomy}``: the built-ins, then the operator's files (a file whose taxonomy name is
     taken, or that does not validate, is left out with a warning in the server log)."""
-    return dict(_served(os.environ.get(SERVE_TAXONOMIES_ENV, "")))
+    return dict(_served(env("SERVE_TAXONOMIES", "")))
 
 
 @lru_cache(maxsize=4)

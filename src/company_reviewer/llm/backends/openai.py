@@ -14,13 +14,13 @@ for good when the server rejects it.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
+from company_reviewer.config import Settings
 from company_reviewer.llm.backends.base import BackendOptions, Completion, LLMBackend, LLMBackendError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -37,24 +37,19 @@ class OpenAIOptions(BackendOptions):
     seed: int | None = 0
 
 
-def _env(*names: str) -> str | None:
-    return next((os.environ[n] for n in names if os.environ.get(n)), None)
-
-
 class OpenAIBackend(LLMBackend):
     name = "openai"
     Options = OpenAIOptions
 
     def __init__(self, options=None, model: str | None = None):
         super().__init__(options, model)
-        o = self.options
-        self.base_url = (o.base_url or _env("COMPANY_REVIEWER_LLM_BASE_URL", "OPENAI_BASE_URL")
-                         or DEFAULT_BASE_URL).rstrip("/")
-        key = o.api_key.get_secret_value() if o.api_key else _env("COMPANY_REVIEWER_LLM_API_KEY", "OPENAI_API_KEY")
+        o, settings = self.options, Settings.from_env()
+        self.base_url = (o.base_url or settings.llm_base_url or DEFAULT_BASE_URL).rstrip("/")
+        key = o.api_key.get_secret_value() if o.api_key else settings.llm_api_key
         if not key and self.base_url == DEFAULT_BASE_URL:
             raise LLMBackendError("no API key for api.openai.com: set OPENAI_API_KEY or pass --option api_key=...")
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.model = model or _env("COMPANY_REVIEWER_LLM_MODEL")
+        self.model = model or settings.llm_model
         self._format = o.response_format
         self._client = None
 
