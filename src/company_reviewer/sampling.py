@@ -10,8 +10,6 @@ company the model was trained on.
 from __future__ import annotations
 
 import hashlib
-import itertools
-import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -177,78 +175,6 @@ def recency_weights(dates: Iterable[Any], half_life_days: float = 365.0, now: An
     result = np.power(0.5, age_days.to_numpy(dtype=float) / half_life_days)
     result[np.isnan(result)] = np.nanmin(result)
     return result
-
-
-def reservoir(iterable: Iterable[T], k: int, random_state: RandomState) -> list[T]:
-    """A uniform sample of ``k`` items from one pass over any iterable (Algorithm L, O(k) memory).
-
-    Each item ends up in the sample with probability ``k / n`` without knowing ``n``; the
-    geometric skips need only O(k log(n/k)) random numbers. Order of the result is arbitrary.
-    """
-    if k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
-    iterator = iter(iterable)
-    sample = list(itertools.islice(iterator, k))
-    if len(sample) < k or k == 0:
-        return sample
-    rng = check_random_state(random_state)
-    w = math.exp(math.log(_open_unit(rng)) / k)
-    while True:
-        skip = math.floor(math.log(_open_unit(rng)) / math.log1p(-w)) if w < 1.0 else 0
-        nxt = next(itertools.islice(iterator, skip, skip + 1), _EXHAUSTED)
-        if nxt is _EXHAUSTED:
-            return sample
-        sample[int(rng.integers(k))] = nxt
-        w *= math.exp(math.log(_open_unit(rng)) / k)
-
-
-_EXHAUSTED: Any = object()
-
-
-def _open_unit(rng: np.random.Generator) -> float:
-    # A uniform draw from the open interval (0, 1): Algorithm L takes its logarithm.
-    u = rng.random()
-    while u == 0.0:
-        u = rng.random()
-    return float(u)
-
-
-def importance_sample(items: int | Sequence[T], p: Sequence[float] | np.ndarray, q: Sequence[float] | np.ndarray,
-                      n: int, random_state: RandomState) -> tuple[np.ndarray | list[T], np.ndarray]:
-    """``n`` draws with replacement from proposal ``q`` and their importance weights ``p / q``.
-
-    ``q`` is normalised before drawing; ``p`` is used as given (normalise it for the plain
-    estimate, or use the self-normalised one). Every item with ``p > 0`` needs ``q > 0``.
-    """
-    p_arr, q_arr = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
-    size = items if isinstance(items, (int, np.integer)) else len(items)
-    if p_arr.shape != (size,) or q_arr.shape != (size,):
-        raise ValueError("p and q need one probability per item")
-    if np.any(q_arr < 0) or np.any(p_arr < 0) or q_arr.sum() <= 0:
-        raise ValueError("p and q must be non-negative and q must have positive mass")
-    if np.any((p_arr > 0) & (q_arr == 0)):
-        raise ValueError("q must be positive wherever p is (otherwise the estimate is biased)")
-    q_norm = q_arr / q_arr.sum()
-    draws = check_random_state(random_state).choice(size, size=n, replace=True, p=q_norm)
-    weights = p_arr[draws] / q_norm[draws]
-    if isinstance(items, (int, np.integer)):
-        return draws, weights
-    return [items[i] for i in draws], weights
-
-
-def importance_estimate(values: Sequence[float] | np.ndarray, weights: Sequence[float] | np.ndarray,
-                        self_normalized: bool = False) -> float:
-    """Estimate of ``E_p[value]`` from importance-weighted draws.
-
-    Plain: ``mean(w * v)`` (unbiased when ``p`` sums to 1). Self-normalised:
-    ``sum(w * v) / sum(w)`` (slightly biased, but needs ``p`` only up to a constant).
-    """
-    v, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
-    if v.shape != w.shape or v.size == 0:
-        raise ValueError("values and weights must be non-empty and of equal length")
-    if self_normalized:
-        return float(np.sum(w * v) / np.sum(w))
-    return float(np.mean(w * v))
 
 
 def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,9 +13,8 @@ from click.testing import CliRunner
 from scipy import stats
 
 from company_reviewer.sampling import (
-    allocate, company_folds, importance_estimate, importance_sample, recency_weights, reservoir,
-    sample_reviews, simple_random, split_by_company, stratified, strata_keys, weighted,
-    weighted_indices, year_bins,
+    allocate, company_folds, recency_weights, sample_reviews, simple_random, split_by_company, stratified,
+    strata_keys, weighted, weighted_indices, year_bins,
 )
 
 # Chi-squared tests reject a correct sampler with probability 1e-4 for a given seed; the seeds
@@ -70,27 +69,6 @@ def test_simple_random_is_uniform() -> None:
     for _ in range(3000):
         counts[simple_random(10, 3, rng)] += 1
     assert stats.chisquare(counts).pvalue > ALPHA
-
-
-@pytest.mark.parametrize(("n", "k", "runs", "bins"), [(20, 5, 4000, 20), (1000, 10, 2000, 10)])
-def test_reservoir_keeps_each_item_with_probability_k_over_n(n: int, k: int, runs: int, bins: int) -> None:
-    counts = np.zeros(bins)
-    for seed in range(runs):
-        sample = reservoir((i for i in range(n)), k, random_state=seed)  # a generator: one pass only
-        assert len(sample) == k and len(set(sample)) == k
-        np.add.at(counts, np.asarray(sample) * bins // n, 1)
-    # Equal-sized bins of positions: late items (reached by long skips) must be as likely as early ones.
-    assert stats.chisquare(counts).pvalue > ALPHA
-    expected = runs * k / bins
-    assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected))
-
-
-def test_reservoir_edge_cases() -> None:
-    assert sorted(reservoir(iter(range(3)), 5, random_state=0)) == [0, 1, 2]
-    assert reservoir(range(10), 0, random_state=0) == []
-    assert reservoir(range(10**5), 4, random_state=1) == reservoir(range(10**5), 4, random_state=1)
-    with pytest.raises(ValueError):
-        reservoir([1], -1, random_state=0)
 
 
 def test_stratified_keeps_proportions() -> None:
@@ -151,29 +129,6 @@ def test_recency_weights() -> None:
     assert recency_weights(dates, half_life_days=365, now="2026-01-01")[4] == pytest.approx(0.5, rel=0.01)
     assert recency_weights(["2030-01-01"], now="2020-01-01").tolist() == [1.0]
     assert recency_weights([None, ""]).tolist() == [1.0, 1.0]
-
-
-def test_importance_estimate_is_unbiased() -> None:
-    rng = np.random.default_rng(3)
-    p = rng.dirichlet(np.ones(12))
-    q = np.full(12, 1 / 12)
-    values = rng.normal(5, 3, 12)
-    truth = float(p @ values)
-    estimates, naive = [], []
-    for seed in range(600):
-        draws, weights = importance_sample(12, p, q, 40, random_state=seed)
-        estimates.append(importance_estimate(values[draws], weights))
-        naive.append(values[draws].mean())
-    standard_error = np.std(estimates, ddof=1) / np.sqrt(len(estimates))
-    assert abs(np.mean(estimates) - truth) < 4 * standard_error
-    # The same check catches an estimator that ignores the weights (it estimates E_q instead).
-    assert abs(np.mean(naive) - truth) > 4 * np.std(naive, ddof=1) / np.sqrt(len(naive))
-    draws, weights = importance_sample(12, p * 7, q, 20_000, random_state=0)
-    assert importance_estimate(values[draws], weights, self_normalized=True) == pytest.approx(truth, abs=0.1)
-    items, weights = importance_sample(list("abc"), [0.5, 0.5, 0.0], [1, 1, 1], 5, random_state=0)
-    assert len(items) == 5 and set(items) <= {"a", "b", "c"} and weights.shape == (5,)
-    with pytest.raises(ValueError, match="positive wherever p is"):
-        importance_sample(3, [0.5, 0.5, 0.0], [1.0, 0.0, 1.0], 5, random_state=0)
 
 
 def test_split_by_company_never_leaks_and_holds_fractions() -> None:

@@ -106,37 +106,6 @@ def review_units(reviews: pd.DataFrame, fields: tuple[str, ...] | None = None) -
     return units.join(meta, on="review_key")
 
 
-def sample_gold_candidates(units: pd.DataFrame, n: int = 460, random_state: int = 20240611,
-                           field_shares: dict[str, float] | None = None) -> pd.DataFrame:
-    """A seeded sample of units for annotation, stratified by source and field.
-
-    Sources get a share proportional to the square root of their unit count, so the small ones
-    are represented without dominating; fields are split by ``field_shares``. Within a stratum at
-    most one unit is taken per review and companies are visited round-robin, so no company
-    contributes a block of near-identical units.
-    """
-    from company_reviewer.sampling import allocate
-
-    rng = np.random.default_rng(random_state)
-    shares = field_shares or {"headline": 0.15, "pros": 0.35, "cons": 0.38, "advice": 0.12}
-    sources = sorted(units["source"].unique())
-    per_source = allocate([np.sqrt((units["source"] == s).sum()) for s in sources], n)
-    picks: list[int] = []
-    for source, k_source in zip(sources, per_source):
-        in_source = units[units["source"] == source]
-        fields = [f for f in shares if (in_source["field"] == f).any()]
-        per_field = allocate([shares[f] for f in fields], int(k_source))
-        for field, k in zip(fields, per_field):
-            stratum = in_source[in_source["field"] == field]
-            shuffled = stratum.iloc[rng.permutation(len(stratum))]
-            one_per_review = shuffled.drop_duplicates("review_key")
-            # Round-robin over companies: rank each unit within its company, then take by rank.
-            rank = one_per_review.groupby("company").cumcount()
-            ordered = one_per_review.assign(_rank=rank.to_numpy()).sort_values("_rank", kind="stable")
-            picks.extend(ordered.index[: int(k)].tolist())
-    return units.loc[sorted(picks)].reset_index(drop=True)
-
-
 def load_gold_references(path: str | Path | None = None) -> pd.DataFrame:
     """The reference rows of a gold CSV (``GOLD_COLUMNS``; dimensions as a ``;``-joined string)."""
     path = Path(path) if path is not None else gold_path()
