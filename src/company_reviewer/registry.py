@@ -149,9 +149,3 @@ def get_registry(kind: str) -> Registry:
         return KINDS[kind]
     except KeyError:
         raise UnknownNameError(f"unknown plugin kind {kind!r}; available: {', '.join(KINDS)}") from None
-
-
-def all_plugins() -> list[Plugin]:
-    """Every registration of every kind, kind by kind."""
-    return [plugin for registry in KINDS.values() for plugin in registry.plugins()]
-

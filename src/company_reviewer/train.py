@@ -117,30 +117,6 @@ def fit_aspects(out: Path, held_out: set[str], config: TrainConfig, progress: bo
     return AspectClassifier(out / "aspects"), summary
 
 
-def refresh_aspects(out: Path, config: TrainConfig = TrainConfig(), progress: bool = True) -> dict:
-    """Retrain only what reads opinion units' dimensions and sentiment in the bundle at ``out``:
-    the aspect-sentiment heads, then the mention-rating transfer that turns their leans into
-    ratings. The rating heads and the detector are kept. Deterministic for a fixed seed."""
-    from company_reviewer.embedding import get_encoder
-    from company_reviewer.labeling.gold import canonical_reviews
-    from company_reviewer.reviewer.embedded.bundle import load_bundle, save_bundle
-
-    load_bundle.cache_clear()
-    bundle = load_bundle(str(out))
-    splits = bundle.manifest["splits"]
-    aspects, summary = fit_aspects(Path(out), set(splits["test"]), config, progress)
-    frame = canonical_reviews()
-    samples = company_sample(frame, splits["train"], config)
-    mention_rating = fit_mention_model(samples, bundle.rating, bundle.detector, bundle.polarity, get_encoder(),
-                                       aspects)
-    manifest = {**bundle.manifest, "aspects": summary, "mention_rating": mention_rating.to_dict(),
-                "aspects_trained_at": dt.datetime.now(dt.timezone.utc).isoformat()}
-    save_bundle(Path(out), manifest=manifest, rating=bundle.rating, detector=bundle.detector,
-                polarity=bundle.polarity, mention_rating=mention_rating)
-    (Path(out) / "MODEL_CARD.md").write_text(model_card(manifest))
-    return manifest
-
-
 def fit_mention_model(samples, rating, detector, polarity, encoder, aspects=None):
     """Fit the mention-rating transfer on the six labelled dimensions of training companies, from
     the leans the review-time classifier (``aspects`` when given) reads."""

@@ -93,10 +93,6 @@ def _normalise_text(values: pd.Series) -> pd.Series:
     return out.str.replace(r"\n{3,}", "\n\n", regex=True)
 
 
-def _clean_text(values: pd.Series, max_chars: int) -> pd.Series:
-    return cap_text(_clean_text_uncapped(values), max_chars)
-
-
 def _clean_text_uncapped(values: pd.Series) -> pd.Series:
     out = _unescape(values)
     # Only values with something _normalise_text changes go through its regexes (one pass finds them).

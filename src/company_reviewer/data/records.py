@@ -106,10 +106,6 @@ class Review(BaseModel):
         """Stable hash of everything the reviewer wrote; equal hashes mean the same review."""
         return content_hash_of(self.model_dump(mode="json", exclude={"language"}))
 
-    def full_text(self) -> str:
-        """All text fields joined, for encoders that read a review as one document."""
-        return "\n".join(v for v in (getattr(self, f) for f in TEXT_FIELDS) if v)
-
 
 def review_frame_schema() -> Any:
     """A pandera schema for a frame of canonical reviews (columns as in ``CANONICAL_COLUMNS``)."""

@@ -154,12 +154,6 @@ class LabelModel:
     def predict(self, L: np.ndarray) -> np.ndarray:
         return predict_from_proba(self.predict_proba(L))
 
-    def lf_accuracies(self) -> np.ndarray | None:
-        """The accuracy snorkel estimated for each fitted column (None for the fallback)."""
-        if self.model_ is None:
-            return None
-        return np.asarray(self.model_.get_weights(), dtype=np.float64)
-
 
 def label_model(cardinality: int = 2, random_state: int = 0) -> LabelModel:
     return LabelModel(cardinality=cardinality, random_state=random_state)
