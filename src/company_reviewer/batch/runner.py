@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -44,7 +44,7 @@ def company_tasks(groups: Sequence[tuple[str, pd.DataFrame]]) -> list[CompanyTas
 
 def default_run_name(tasks: Sequence[CompanyTask], spec: BatchSpec) -> str:
     """Same input and parameters → same name, so rerunning the same command resumes it."""
-    digest = hashlib.sha256(json.dumps(C.run_params(**asdict(spec)), sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps(C.run_params(**spec.params()), sort_keys=True).encode())
     for task in sorted(tasks, key=lambda t: t.company_key):
         digest.update(task.company_key.encode())
         digest.update(pd.util.hash_pandas_object(task.reviews.astype(str), index=False).values.tobytes())
@@ -61,7 +61,7 @@ def run_batch(groups: Sequence[tuple[str, pd.DataFrame]], spec: BatchSpec, *, en
     tasks = company_tasks(groups)
     run = run_name or default_run_name(tasks, spec)
     store = store_engine(database_url)
-    C.start_run(store, run, C.run_params(**asdict(spec)), len(tasks))
+    C.start_run(store, run, C.run_params(**spec.params()), len(tasks))
     done = C.done_companies(store, run)
     todo = [t for t in tasks if t.company_key not in done]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"batch {run}", unit=" company",

@@ -26,9 +26,12 @@ from company_reviewer.cli.common import RegistryName, database_option
               type=click.Choice(["stratified", "random", "recent", "all"]))
 @click.option("--preset", default=None, help="Input layout for INPUT (default: detected).")
 @click.option("--random-state", default=0, show_default=True)
+@click.option("--taxonomy", "taxonomy_spec", default=None, metavar="FILE|NAME",
+              help="Review along these dimensions: a built-in (default, kununu, indeed, hotel) or a taxonomy YAML "
+                   "(embedded model only). Its content is part of the run, so a changed file starts a new run.")
 @database_option
 def batch(input_path, companies, all_stored, out, engine, ray_address, workers, run_name, model, options,
-          max_reviews, sample, preset, random_state, database_url):
+          max_reviews, sample, preset, random_state, taxonomy_spec, database_url):
     """Review every company of INPUT (or of the store) and write JSONL, resumably.
 
     Each company's result is committed to the store (--database) as soon as it exists; killing the
@@ -39,6 +42,11 @@ def batch(input_path, companies, all_stored, out, engine, ray_address, workers, 
     from company_reviewer.batch.runner import run_batch
     from company_reviewer.batch.tasks import BatchSpec
     from company_reviewer.cli.common import load_groups, parse_options
+    from company_reviewer.cli.predict import taxonomy_or_exit
+    from company_reviewer.taxonomy import is_default
+
+    taxonomy = taxonomy_or_exit(taxonomy_spec)
+    document = None if taxonomy is None or is_default(taxonomy) else taxonomy.to_dict()
 
     if not input_path and all_stored:
         from company_reviewer.cli.common import open_engine
@@ -48,7 +56,7 @@ def batch(input_path, companies, all_stored, out, engine, ray_address, workers, 
                           .itertuples(index=False, name=None))
     groups = load_groups(input_path, companies, preset, database_url)
     spec = BatchSpec(model=model, options=parse_options(options), max_reviews=max_reviews, sample=sample,
-                     random_state=random_state)
+                     random_state=random_state, taxonomy=document)
     try:
         summary = run_batch(groups, spec, engine=engine, database_url=database_url, run_name=run_name, out=out,
                             ray_address=ray_address, workers=workers)
