@@ -33,6 +33,8 @@ def truth_columns(taxonomy: Taxonomy, truth_dimensions: object) -> dict[str, tup
     default taxonomy scores as it always did); otherwise against its ``maps_to`` targets present in
     the truth.
     """
+    if isinstance(truth_dimensions, Mapping):  # a truth mapping: only the known truths count
+        truth_dimensions = [k for k, v in truth_dimensions.items() if v is not None and not np.isnan(float(v))]
     available = set(truth_dimensions)
     out: dict[str, tuple[str, ...]] = {}
     for dimension in taxonomy:
