@@ -40,10 +40,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from augment import augment_frame  # bench/augment.py: research-only, beside this script
+# Research-only siblings in bench/ (the shipped detector uses neither).
+from augment import augment_frame
+from resampling import resample_multilabel
 from company_reviewer.config import data_dir
 from company_reviewer.embedding import get_encoder
-from company_reviewer.imbalance import macro_f1, micro_f1, per_dimension_f1, resample_multilabel
+from company_reviewer.imbalance import macro_f1, micro_f1, per_dimension_f1
 from company_reviewer.reviewer.detector import DimensionDetector, PolarityClassifier, polarity_targets
 from company_reviewer.taxonomy import load_taxonomy
 
