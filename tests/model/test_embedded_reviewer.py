@@ -42,12 +42,14 @@ def test_contract_shape_for_every_company(demo_reviews, demo_frame):
     assert set(demo_reviews) == set(demo_frame["company"])
     for review in demo_reviews.values():
         payload = json.loads(review.model_dump_json())
-        assert set(payload) == {"company", "n_reviews_used", "model", "overall", "dimensions"}
+        # Additive: "language" says what the text is written in.
+        assert set(payload) - {"language"} == {"company", "n_reviews_used", "model", "overall", "dimensions"}
+        assert payload["language"] in ("en", "de")
         assert list(payload["dimensions"]) == list(DEFAULT_DIMENSION_IDS)
         assert payload["model"]["name"] == "embedded"
         for d in payload["dimensions"].values():
-            assert set(d) - {"basis"} == {"label", "rating", "interval", "mentions", "summary", "pros", "cons",
-                                          "evidence"}
+            assert set(d) - {"basis", "trend"} == {"label", "rating", "interval", "mentions", "summary", "pros",
+                                                   "cons", "evidence"}
             # The additive "basis" says what a rating stands on; thin evidence is "inferred".
             assert d.get("basis") in (None, "text", "text+stars", "inferred")
             assert (d["rating"] is None) == (d.get("basis") is None)

@@ -206,7 +206,6 @@ def test_trend_windows():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="render.py formats ratings with :.1f (3.05 -> 3.0); it must use fmt_rating")
 def test_markdown_headings_show_the_paragraphs_numbers(held_out_reviews):
     from company_reviewer.reviewer.render import to_markdown
 

@@ -63,8 +63,39 @@ class Usage(_Frozen):
 Basis = Literal["text", "text+stars", "inferred"]
 
 
+class DimensionTrend(_Frozen):
+    """How a dimension's mentions leaned in the recent window against the time before it (only
+    where the reviews are dated and each window has enough mentions). Balance: (positive -
+    negative) / mentions, in [-1, 1]."""
+
+    direction: Literal["better", "worse", "steady"] = Field(
+        description="better/worse: the balance moved by at least the writer's threshold (TREND_MIN_CHANGE).")
+    months: int = Field(ge=1, description="Length of the recent window, ending at the latest dated review.")
+    until: str | None = Field(None, description="ISO date of the latest dated review.")
+    recent_mentions: int = Field(ge=0)
+    recent_positive: int | None = None
+    recent_negative: int | None = None
+    recent_balance: float
+    earlier_mentions: int = Field(ge=0)
+    earlier_positive: int | None = None
+    earlier_negative: int | None = None
+    earlier_balance: float
+
+    @classmethod
+    def of(cls, trend) -> "DimensionTrend | None":
+        """From the writer's ``Trend`` (``writing.trend_of``); None stays None."""
+        if trend is None:
+            return None
+        direction = ("steady" if not trend.notable else "better" if trend.change > 0 else "worse")
+        return cls(direction=direction, months=trend.months, until=trend.until,
+                   recent_mentions=trend.recent_mentions, recent_positive=trend.recent_positive,
+                   recent_negative=trend.recent_negative, recent_balance=round(trend.recent_balance, 3),
+                   earlier_mentions=trend.earlier_mentions, earlier_positive=trend.earlier_positive,
+                   earlier_negative=trend.earlier_negative, earlier_balance=round(trend.earlier_balance, 3))
+
+
 class DimensionReview(_OmitsUnsetProvenance):
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("generation", "basis")
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("generation", "basis", "trend")
 
     label: str
     rating: float | None = Field(default=None, ge=1, le=5)
@@ -77,6 +108,7 @@ class DimensionReview(_OmitsUnsetProvenance):
     generation: Generation | None = None
     basis: Basis | None = Field(None, description="What the rating stands on: the reviews' text, their text and "
                                 "star ratings, or (too few mentions) inferred from the overall tone.")
+    trend: DimensionTrend | None = None
 
 
 class OverallReview(_OmitsUnsetProvenance):
@@ -97,16 +129,21 @@ class TaxonomyInfo(_Frozen):
 
 
 class ModelInfo(_OmitsUnsetProvenance):
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("taxonomy",)
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("experimental", "parameters", "ratings_from", "taxonomy")
 
     name: str
     version: str
+    experimental: str | None = Field(None, description='"wiring model": the LLM that wrote the text is too '
+                                     "small to write faithfully (a test of the wiring, not a review).")
+    parameters: int | None = Field(None, ge=0, description="The LLM's parameter count, when its backend knows it.")
+    ratings_from: str | None = Field(None, description="The model whose ratings this output reports when it is not "
+                                     'this one (e.g. "embedded": an LLM reviewer that only writes the text).')
     taxonomy: TaxonomyInfo | None = Field(None, description="The taxonomy whose ids are the `dimensions` keys, "
                                           "when it is not the default one.")
 
 
 class CompanyReview(_OmitsUnsetProvenance):
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("usage",)
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("usage", "language")
 
     company: str
     n_reviews_used: int = Field(ge=0)
@@ -114,3 +151,4 @@ class CompanyReview(_OmitsUnsetProvenance):
     overall: OverallReview
     dimensions: dict[str, DimensionReview]
     usage: Usage | None = None
+    language: str | None = Field(None, description='The language the text is written in ("en", "de").')

@@ -31,6 +31,19 @@ class CompanyUnits:
     scores: np.ndarray | None = None
     sentiments: np.ndarray | None = None
     confidence: np.ndarray | None = None
+    # (n_units, n_dimensions, 3) sentiment probabilities from the words alone (field left out).
+    wording: np.ndarray | None = None
+
+    def shown_as(self, column: int, sentiment: str) -> np.ndarray:
+        """Units that may be shown as ``sentiment`` about one dimension: detected, labelled so, and
+        not read the opposite way from their words alone. The field a sentence sits in is a feature
+        of the heads; a reader sees only the words, so "Below average pay" under pros is no pro."""
+        mask = self.mentions[:, column] & (self.sentiment_of(column) == sentiment)
+        if self.wording is not None and sentiment in ("positive", "negative"):
+            p_pos, p_neg = self.wording[:, column, 0], self.wording[:, column, 1]
+            against, towards = (p_neg, p_pos) if sentiment == "positive" else (p_pos, p_neg)
+            mask &= ~((against > towards) & (against > 0.5))
+        return mask
 
     def lean(self, column: int) -> np.ndarray:
         """Each unit's lean about one dimension (its own sentiment about it where known)."""
@@ -96,8 +109,10 @@ def _classified_units(units: pd.DataFrame, embeddings: np.ndarray, aspects) -> C
     units["sentiment"] = np.where(unit_score > POLARITY_MARGIN, "positive",
                                   np.where(unit_score < -POLARITY_MARGIN, "negative", "neutral"))
     units["instruction"] = labels.instruction
+    wording = aspects.classify(units[["text", "language"]], minilm_vectors=embeddings).sentiment
     return CompanyUnits(units.reset_index(drop=True), embeddings, labels.proba, labels.mentions,
-                        tuple(labels.ids), scores=scores, sentiments=sentiments, confidence=confidence)
+                        tuple(labels.ids), scores=scores, sentiments=sentiments, confidence=confidence,
+                        wording=wording)
 
 
 @lru_cache(maxsize=2)

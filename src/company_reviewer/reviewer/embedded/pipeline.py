@@ -22,7 +22,9 @@ from company_reviewer.reviewer.embedded.evidence import cluster_points, medoid, 
 from company_reviewer.reviewer.embedded.writing import (
     THIN_EVIDENCE_MENTIONS, DimensionFacts, Point, bullets, dimension_summary, language_of, trend_of, verdict,
 )
-from company_reviewer.reviewer.schema import CompanyReview, DimensionReview, Evidence, ModelInfo, OverallReview
+from company_reviewer.reviewer.schema import (
+    CompanyReview, DimensionReview, DimensionTrend, Evidence, ModelInfo, OverallReview,
+)
 from company_reviewer.reviewer.unit_attention import ReviewUnits
 
 
@@ -137,7 +139,7 @@ class EmbeddedReviewer(Reviewer):
                 mentions=stats.mentions, summary=dimension_summary(facts[dimension.id]),
                 pros=bullets(praise, language=language), cons=bullets(complaints, language=language),
                 evidence=self._evidence(cu, column) if column is not None else [],
-                basis=basis,
+                basis=basis, trend=DimensionTrend.of(facts[dimension.id].trend),
             )
         overall_interval = None if overall.rating is None else (overall.low, overall.high)
         review = CompanyReview(
@@ -151,6 +153,7 @@ class EmbeddedReviewer(Reviewer):
                 basis=bases.get("overall") if overall.rating is not None else None,
             ),
             dimensions=dimensions,
+            language=language,
         )
         columns = {dimension_id: stats[0] for dimension_id, stats in all_stats.items()}
         return EmbeddedAnalysis(review=review, units=cu, columns=columns, facts=facts)
@@ -238,7 +241,7 @@ class EmbeddedReviewer(Reviewer):
         return rating, (float(max(1.0, rating - half_lo)), float(min(5.0, rating + half_hi)))
 
     def _points(self, cu: CompanyUnits, column: int, sentiment: str) -> tuple[Point, ...]:
-        mask = cu.mentions[:, column] & (cu.sentiment_of(column) == sentiment)
+        mask = cu.shown_as(column, sentiment)
         if cu.confidence is not None:
             mask &= cu.confidence[:, column] >= MIN_POINT_CONFIDENCE
         indices = list(np.flatnonzero(mask))
@@ -261,7 +264,7 @@ class EmbeddedReviewer(Reviewer):
         groups = cu.units["review_index"].to_numpy()
         lean = np.abs(cu.lean(column))
         for sentiment in ("positive", "negative"):
-            mask = cu.mentions[:, column] & (cu.sentiment_of(column) == sentiment)
+            mask = cu.shown_as(column, sentiment)
             if cu.confidence is not None:
                 # Only confident, on-topic units are shown as evidence.
                 mask &= cu.confidence[:, column] >= MIN_QUOTE_CONFIDENCE
