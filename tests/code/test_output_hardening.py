@@ -164,6 +164,9 @@ class _ScriptedBackend:
     def identity(self) -> str:
         return ""
 
+    def parameter_count(self) -> None:  # a remote model: its size is unknown
+        return None
+
     def complete(self, messages, *, json_schema=None, max_tokens=512, temperature=0.0):
         from company_reviewer.llm.backends.base import Completion
 

@@ -227,3 +227,50 @@ def test_review_command_with_llm_single_mode(llama_cpp_available, demo_reviews_p
     bad = CliRunner().invoke(main, ["review", str(demo_reviews_path), "--model", "llm:llamacpp",
                                     "--option", "nonsense=1"])
     assert bad.exit_code != 0 and "nonsense" in bad.output
+
+
+def test_wiring_model_is_labelled_and_progress_reported(llama_cpp_available, demo):
+    from company_reviewer.llm.reviewer import WIRING_MODEL_MAX_PARAMETERS
+    from company_reviewer.reviewer.render import to_markdown
+
+    reviewer = LLMReviewer({**FAST, "dimensions": ["salary"]})
+    lines: list[str] = []
+    reviewer.progress = lines.append
+    review = reviewer.review_company(COMPANY, demo)
+    model = review.model
+    # SmolLM2-135M: its parameter count, read from the GGUF through llama.cpp, is below the bar.
+    assert 100e6 < model.parameters < 200e6 < WIRING_MODEL_MAX_PARAMETERS
+    assert model.experimental == "wiring model" and model.ratings_from == "embedded"
+    payload = json.loads(review.model_dump_json())["model"]
+    assert payload["experimental"] == "wiring model" and payload["ratings_from"] == "embedded"
+    assert "**Experimental: wiring model.**" in to_markdown(review)
+    assert lines[0].startswith(f"{COMPANY}: analysing") and lines[-1].startswith(f"{COMPANY}: done in")
+    assert any(line.startswith(f"{COMPANY}: Salary (1/12)") for line in lines), lines
+    # With llm_rates the ratings are the LLM's own (clamped): nothing borrowed.
+    rating = LLMReviewer({**FAST, "dimensions": ["salary"], "llm_rates": True}).model_info()
+    assert rating.ratings_from is None and rating.experimental == "wiring model"
+
+
+def test_review_command_reports_progress_on_stderr(demo_reviews_path):
+    # An unreachable endpoint: every dimension falls back, quickly, and the progress still shows.
+    result = CliRunner().invoke(main, [
+        "review", str(demo_reviews_path), "--company", COMPANY, "--model", "llm:openai:m", "--max-reviews", "10",
+        "--option", "base_url=http://127.0.0.1:9/v1", "--option", "http_retries=0",
+        "--option", 'embedded={"n_boot": 0}', "--option", 'dimensions=["salary"]', "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert f"[review] company 1/1: {COMPANY}" in result.stderr
+    assert f"[review] {COMPANY}: Salary (1/12) fallback" in result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["model"]["ratings_from"] == "embedded" and "experimental" not in payload["model"]
+
+
+def test_evaluation_records_borrowed_ratings(demo_reviews_path):
+    from company_reviewer.evaluate import evaluate_model
+
+    frame, _ = read_reviews(demo_reviews_path)
+    frame = frame[frame["language"] != "de"]
+    llm = evaluate_model("llm:openai:m", frame, options={"base_url": "http://127.0.0.1:9/v1", "http_retries": 0,
+                                                         "embedded": {"n_boot": 0}, "dimensions": ["salary"]},
+                         scheme="glassdoor", max_reviews=20, progress=False)
+    own = evaluate_model("embedded", frame, options={"n_boot": 0}, scheme="glassdoor", max_reviews=20, progress=False)
+    assert llm.summary["ratings_from"] == "embedded" and own.summary["ratings_from"] is None

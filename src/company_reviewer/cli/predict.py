@@ -44,8 +44,10 @@ def review(input_path, companies, max_reviews, sample, model, options, fmt, out,
     taxonomy = taxonomy_or_exit(taxonomy_spec)
     groups = load_groups(input_path, companies, preset, database_url)
     try:
+        # Long (LLM) work reports per company and dimension on stderr; stdout stays the review.
         results = review_groups(groups, model=model, options=parse_options(options), max_reviews=max_reviews,
-                                sample=sample, random_state=random_state, taxonomy=taxonomy)
+                                sample=sample, random_state=random_state, taxonomy=taxonomy,
+                                progress=lambda line: click.echo(f"[review] {line}", err=True))
         rendered = _render(results, fmt, to_markdown, progress_total=len(groups))
     except ValidationError as exc:  # an --option the model does not take, or a bad value
         raise click.ClickException(option_error(exc, model)) from exc

@@ -11,7 +11,12 @@ then the embedded writer's text is used for that part. Every LLM sentence and bu
 the grounding check (:mod:`company_reviewer.llm.grounding`) and is dropped when unsupported;
 ``DimensionReview.generation`` records what was kept and dropped, ``CompanyReview.usage`` the cost.
 Evidence quotes are always the embedded pipeline's verbatim quotes. Ratings come from the embedded
-rating model unless ``llm_rates``, and even then stay within reach of it (see ``rating_slack``).
+rating model unless ``llm_rates``, and even then stay within reach of it (see ``rating_slack``);
+without it the output says so (``model.ratings_from: "embedded"``), so that no comparison credits
+the LLM with them. A model below ``WIRING_MODEL_MAX_PARAMETERS`` (the bundled SmolLM2-135M) is
+too small to write faithfully: its output is labelled ``model.experimental: "wiring model"``.
+Long work reports progress through ``progress`` (a callable taking one line), per company and
+dimension.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,7 +35,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from company_reviewer.embedding import get_encoder
 from company_reviewer.llm.backends.base import LLMBackend, LLMBackendError, get_backend
-from company_reviewer.llm.grounding import GroundingCheck, looks_like_instruction, split_sentences
+from company_reviewer.llm.grounding import GroundingCheck, looks_like_instruction, split_sentences, unit_claims
 from company_reviewer.llm.prompts import grounded_messages, single_messages, system_prompts
 from company_reviewer.llm.schemas import SUMMARY_CHARS, DimensionParagraph, LLMCompanyReview, json_schema_for
 from company_reviewer.reviewer.base import Reviewer, ReviewerOptions
@@ -39,6 +46,10 @@ REVIEW_FIELDS = ("headline", "pros", "cons", "advice", "text")
 _TAGS = {"positive": "[+]", "negative": "[-]"}
 _BULLET_PREFIX = re.compile(r"^\s*(?:[-*\u2022]\s*)?(?:\d+[.)]\s*)?(?:\[?[+\-~]\]\s*)?")
 _TERMINAL = re.compile(r"[.!?\u2026\"\u201d')]\s*$")
+# Below this many parameters a model's text is a test of the wiring, not a review: SmolLM2-135M
+# invents claims, echoes the prompt and lists complaints as pros (issue 16).
+WIRING_MODEL_MAX_PARAMETERS = 1_000_000_000
+WIRING_MODEL = "wiring model"
 
 
 class LLMOptions(ReviewerOptions):
@@ -123,6 +134,20 @@ class LLMReviewer(Reviewer):
         from company_reviewer.reviewer.embedded.pipeline import EmbeddedReviewer
 
         self.embedded = EmbeddedReviewer(self.options.embedded)
+        self.progress: Callable[[str], None] | None = None
+
+    def _report(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+
+    def model_info(self) -> ModelInfo:
+        """The output's model: name, version, and what a reader must know about it (a wiring model
+        wrote the text; the ratings are the embedded model's)."""
+        parameters = self.backend.parameter_count()
+        wiring = parameters is not None and parameters < WIRING_MODEL_MAX_PARAMETERS
+        return ModelInfo(name=f"llm:{self.backend.name}", version=self.version, parameters=parameters,
+                         experimental=WIRING_MODEL if wiring else None,
+                         ratings_from=None if self.options.llm_rates else self.embedded.name)
 
     @property
     def version(self) -> str:  # type: ignore[override]
@@ -157,9 +182,32 @@ class LLMReviewer(Reviewer):
                                  "corrected JSON only; keep it shorter if it was cut off."}]
         return None, self.options.max_retries, f"invalid output after {self.options.max_retries} retries: {error}"
 
-    def _check(self, support: list[str], facts: dict, support_embeddings=None) -> GroundingCheck:
+    def _check(self, analysis, rows: list[int], facts: dict, *, dimension: str | None = None,
+               measured: list[str] = ()) -> GroundingCheck:
+        """The grounding check against units ``rows`` of ``analysis`` (and the embedded writer's
+        ``measured`` sentences): similarity, numbers, leaks and, with the bundle's aspect-sentiment
+        classifier, the (dimension, sentiment) claims of each sentence against the units' own."""
+        units = analysis.units
+        support = [units.units["text"].iat[i] for i in rows] + list(measured)
+        embeddings = [units.embeddings[rows]] if rows else []
+        if measured:
+            embeddings.append(get_encoder().encode(list(measured)))
+        support_embeddings = np.vstack(embeddings) if embeddings else None
+        classifier = self.embedded.aspects if units.sentiments is not None else None
+        language = analysis.review.language or "en"
+        support_claims = None
+        if classifier is not None:
+            # The units' claims as the pipeline read them (with their pros/cons field); the measured
+            # sentences are classified here.
+            support_claims = [frozenset((units.dimension_ids[d], str(units.sentiments[i, d]))
+                                        for d in np.flatnonzero(units.mentions[i])) for i in rows]
+            if measured:
+                frame = pd.DataFrame({"text": list(measured), "field": "text", "language": language})
+                support_claims += unit_claims(classifier.classify(frame, minilm_vectors=embeddings[-1]))
         return GroundingCheck(get_encoder(), support, self.options.grounding_threshold, facts=facts,
-                              secrets=system_prompts(), support_embeddings=support_embeddings)
+                              secrets=system_prompts(), support_embeddings=support_embeddings,
+                              classifier=classifier, dimension=dimension, language=language,
+                              support_claims=support_claims)
 
     def _clamp(self, llm_rating: float | None, base: DimensionReview | Any) -> tuple[float | None, Any]:
         """An LLM rating may move at most ``rating_slack`` outside the embedded interval; with no
@@ -173,6 +221,8 @@ class LLMReviewer(Reviewer):
 
     # -- the review ------------------------------------------------------------------------
     def review_company(self, company: str, reviews: pd.DataFrame) -> CompanyReview:
+        start = time.perf_counter()
+        self._report(f"{company}: analysing {len(reviews)} reviews (embedded pipeline)")
         analysis = self.embedded.analyse(company, reviews)
         tally = _Tally()
         if self.options.mode == "single":
@@ -181,8 +231,9 @@ class LLMReviewer(Reviewer):
             review = self._grounded(analysis, tally)
         if self.options.llm_rates:
             review = self._verdict_with_final_ratings(company, review, analysis)
-        review = review.model_copy(update={"model": ModelInfo(name=f"llm:{self.backend.name}", version=self.version),
-                                           "usage": tally.usage()})
+        review = review.model_copy(update={"model": self.model_info(), "usage": tally.usage()})
+        self._report(f"{company}: done in {time.perf_counter() - start:.1f} s ({tally.llm_calls} LLM call(s), "
+                     f"{tally.fallbacks} fallback(s) to the embedded text)")
         # model_copy does not validate: one full validation, so nothing invalid leaves here.
         return CompanyReview.model_validate(review.model_dump())
 
@@ -248,13 +299,15 @@ class LLMReviewer(Reviewer):
         base_review = analysis.review
         rate = self.options.llm_rates
         out: dict[str, DimensionReview] = {}
-        for dimension_id, base in base_review.dimensions.items():
+        total = len(base_review.dimensions)
+        for position, (dimension_id, base) in enumerate(base_review.dimensions.items(), start=1):
             column = analysis.columns.get(dimension_id)
             wanted = self.options.dimensions is None or dimension_id in self.options.dimensions
             chosen = self._dimension_units(analysis, column) if wanted else []
             if not chosen:  # nothing for the LLM to write from: the measured text stays
                 out[dimension_id] = base.model_copy(update={"generation": Generation(source="embedded")})
                 continue
+            started = time.perf_counter()
             units = analysis.units.units
             evidence = [f"{_TAGS.get(units['sentiment'].iat[i], '[~]')} {units['text'].iat[i]}" for i in chosen]
             facts = analysis.facts[dimension_id]
@@ -264,19 +317,21 @@ class LLMReviewer(Reviewer):
             try:
                 parsed, retries, error = self._generate(messages, ParagraphWithRating if rate else DimensionParagraph,
                                                         tally, default_tokens=400)
-                if parsed is None:
+                if parsed is None:  # reported below like any other dimension
                     out[dimension_id] = self._fallback(base, tally, error or "no reply", retries)
-                    continue
-                # Support: the units the LLM saw, and the embedded writer's measured sentences.
-                measured = split_sentences(base.summary)
-                support = [units["text"].iat[i] for i in chosen] + measured
-                support_embeddings = np.vstack([analysis.units.embeddings[chosen], get_encoder().encode(measured)])
-                check = self._check(support, stats, support_embeddings)
-                out[dimension_id] = self._merge(base, parsed, check, retries, tally,
-                                                getattr(parsed, "rating", None))
+                else:
+                    # Support: the units the LLM saw, and the embedded writer's measured sentences.
+                    check = self._check(analysis, chosen, stats, dimension=dimension_id,
+                                        measured=split_sentences(base.summary))
+                    out[dimension_id] = self._merge(base, parsed, check, retries, tally,
+                                                    getattr(parsed, "rating", None))
             except Exception as exc:  # never crash a company review on one dimension's LLM step
                 log.exception("LLM step failed for %s", dimension_id)
                 out[dimension_id] = self._fallback(base, tally, f"{type(exc).__name__}: {exc}", 0)
+            generation = out[dimension_id].generation
+            self._report(f"{base_review.company}: {base.label} ({position}/{total}) {generation.source}, "
+                         f"{len(generation.kept)} kept, {len(generation.dropped)} dropped, "
+                         f"{time.perf_counter() - started:.1f} s")
         return base_review.model_copy(update={"dimensions": out})
 
     def _merge(self, base: DimensionReview, parsed, check: GroundingCheck, retries: int, tally: _Tally,
@@ -287,8 +342,8 @@ class LLMReviewer(Reviewer):
         if sentences and len(parsed.summary) >= 0.9 * SUMMARY_CHARS and not _TERMINAL.search(sentences[-1]):
             cut_off = [sentences.pop()]  # the string limit ended it mid-sentence
         kept_summary, dropped = check.check(sentences)
-        kept_pros, dropped_pros = check.check([_clean_bullet(b) for b in parsed.pros], min_words=2)
-        kept_cons, dropped_cons = check.check([_clean_bullet(b) for b in parsed.cons], min_words=2)
+        kept_pros, dropped_pros = check.check([_clean_bullet(b) for b in parsed.pros], min_words=2, side="pro")
+        kept_cons, dropped_cons = check.check([_clean_bullet(b) for b in parsed.cons], min_words=2, side="con")
         dropped += cut_off + dropped_pros + dropped_cons
         rating, interval = self._clamp(llm_rating, base) if self.options.llm_rates else (base.rating, base.interval)
         # A sentence may not state a rating other than the one this dimension reports (the measured
@@ -320,6 +375,7 @@ class LLMReviewer(Reviewer):
     def _single(self, company: str, reviews: pd.DataFrame, analysis, tally: _Tally) -> CompanyReview:
         base_review = analysis.review
         parsed, retries, error = None, 0, None
+        self._report(f"{company}: the whole review in one LLM call ({len(reviews)} reviews)")
         try:
             parsed, retries, error = self._generate(single_messages(company, self._review_texts(reviews)),
                                                     LLMCompanyReview, tally, default_tokens=2200)
@@ -342,14 +398,12 @@ class LLMReviewer(Reviewer):
                 out[dimension_id] = self._fallback(base, tally, "the LLM did not cover this dimension", retries)
                 continue
             mask = units.mentions[:, column] if column is not None else np.zeros(len(units.units), bool)
-            idx = list(np.flatnonzero(mask))
-            support = [units.units["text"].iat[i] for i in idx]
+            idx = [int(i) for i in np.flatnonzero(mask)]
             facts = analysis.facts[dimension_id]
             stats = {"reviews": facts.n_reviews, "mentions": facts.mentions}
-            check = self._check(support, stats, units.embeddings[idx] if idx else None)
+            check = self._check(analysis, idx, stats, dimension=dimension_id)
             out[dimension_id] = self._merge(base, entry, check, retries, tally, entry.rating)
-        verdict_check = self._check(units.units["text"].tolist(), {"reviews": len(reviews)},
-                                    units.embeddings if len(units.units) else None)
+        verdict_check = self._check(analysis, list(range(len(units.units))), {"reviews": len(reviews)})
         kept, dropped = verdict_check.check(split_sentences(parsed.verdict))
         overall = base_review.overall
         if self.options.llm_rates:

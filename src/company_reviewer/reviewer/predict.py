@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pandas as pd
 
@@ -33,18 +33,26 @@ def review_groups(
     max_reviews: int = 50,
     sample: str = "stratified",
     random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
     taxonomy=None,
 ) -> Iterator[CompanyReview]:
     """Review each company on at most ``max_reviews`` of its reviews (chosen by ``sample``).
 
+    ``progress`` gets one line per company, and per step within it from reviewers that report
+    their own (the LLM reviewer: per dimension); reviewers without a ``progress`` hook stay quiet.
     ``taxonomy`` (a :class:`~company_reviewer.taxonomy.Taxonomy`, a built-in name or a file) reviews
     along its dimensions instead of the default 12 (the embedded model only)."""
     from company_reviewer.sampling import sample_reviews
 
     reviewer = get_reviewer(model, options)
     review = taxonomy_review_function(reviewer, taxonomy)
-    for company, reviews in groups:
+    reports = progress is not None and hasattr(reviewer, "progress")
+    if reports:
+        reviewer.progress = progress
+    for position, (company, reviews) in enumerate(groups, start=1):
         chosen = sample_reviews(reviews, k=max_reviews, strategy=sample, random_state=random_state)
+        if reports:
+            progress(f"company {position}/{len(groups)}: {company}")
         yield review(company, chosen)
 
 

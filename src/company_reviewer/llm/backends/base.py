@@ -44,6 +44,11 @@ class LLMBackend(abc.ABC):
         and time), part of the reviewer's version; "" when the spec says it all (a remote model)."""
         return ""
 
+    def parameter_count(self) -> int | None:
+        """How many parameters the model has, when the backend can tell (a local model's weights);
+        None for a remote model. The LLM reviewer labels models that are too small to write."""
+        return None
+
     @abc.abstractmethod
     def complete(
         self,

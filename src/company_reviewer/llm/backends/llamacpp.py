@@ -107,6 +107,23 @@ class LlamaCppBackend(LLMBackend):
         except LLMBackendError:
             return ""
 
+    def parameter_count(self) -> int | None:
+        """From the GGUF file's weights, through llama.cpp (the model is loaded once per process)."""
+        try:
+            loaded = self._loaded()
+        except LLMBackendError:
+            return None
+        with loaded.lock:
+            return int(loaded.llm._model.n_params())
+
+    def _loaded(self) -> _LoadedModel:
+        o = self.options
+        from company_reviewer.embedding import MODEL_LOAD_LOCK
+
+        # One load per process even when the first calls are concurrent (a server's first requests).
+        with MODEL_LOAD_LOCK:
+            return _load(str(self.model_path.resolve()), o.n_ctx, o.n_threads, o.n_gpu_layers, o.seed)
+
     def complete(
         self,
         messages: list[dict[str, str]],
@@ -116,11 +133,7 @@ class LlamaCppBackend(LLMBackend):
         temperature: float = 0.0,
     ) -> Completion:
         o = self.options
-        from company_reviewer.embedding import MODEL_LOAD_LOCK
-
-        # One load per process even when the first calls are concurrent (a server's first requests).
-        with MODEL_LOAD_LOCK:
-            loaded = _load(str(self.model_path.resolve()), o.n_ctx, o.n_threads, o.n_gpu_layers, o.seed)
+        loaded = self._loaded()
         kwargs: dict[str, Any] = {}
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}

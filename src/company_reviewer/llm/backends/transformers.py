@@ -65,6 +65,19 @@ class TransformersBackend(LLMBackend):
             return ""
         return file_identity(Path(source) / gguf_file if gguf_file else source)
 
+    def parameter_count(self) -> int | None:
+        import torch
+
+        from company_reviewer.embedding import MODEL_LOAD_LOCK
+
+        device = self.options.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            with MODEL_LOAD_LOCK:
+                _, model, _ = _load(*self._resolve(), device, self.options.dtype)
+        except LLMBackendError:
+            return None
+        return int(model.num_parameters())
+
     def complete(
         self,
         messages: list[dict[str, str]],
