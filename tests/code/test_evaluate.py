@@ -129,3 +129,49 @@ def test_grounding_rate_comes_from_llm_provenance_when_present():
     assert check_evidence(plain, {}).grounded_flags == ()  # no provenance: n/a
     generated = plain.model_copy(update={"generation": Generation(source="llm", kept=["a", "b", "c"], dropped=["d"])})
     assert sorted(check_evidence(generated, {}).grounded_flags) == [False, True, True, True]
+
+
+def test_a_taxonomy_model_is_compared_with_the_baselines_on_the_categories_both_rate():
+    from company_reviewer.evaluate.compare import Comparison
+    from company_reviewer.evaluate.core import EvaluationResult
+
+    def result(model, maes, params=None):
+        per_dimension = pd.DataFrame({"category": list(maes), "label": [f"{c} label" for c in maes],
+                                      "mae": list(maes.values())}).set_index("category")
+        summary = {"mean_mae": float(np.mean(list(maes.values()))), "n_failed": 0}
+        return EvaluationResult(model=model, scheme="glassdoor", per_dimension=per_dimension,
+                                per_evidence=pd.DataFrame(), predictions=pd.DataFrame(), companies=pd.DataFrame(),
+                                summary=summary, params=params or {})
+
+    # The taxonomy model predicts no culture: its low mean MAE over two categories must not beat a
+    # baseline whose mean includes a hard category; on the shared two it is worse by 0.1.
+    comparison = Comparison([result("embedded", {"pay": 0.5, "mgmt": 0.5}, {"taxonomy": {"name": "t"}}),
+                             result("baseline:tfidf", {"pay": 0.4, "mgmt": 0.4, "culture": 1.6}),
+                             result("baseline:mean", {"pay": 0.6, "mgmt": 0.6, "culture": 1.5})])
+    verdict = comparison.verdict()
+    assert verdict.loc["embedded", "delta_vs_best_baseline"] == pytest.approx(0.1)
+    assert verdict.loc["embedded", "verdict"] == "worse than baseline:tfidf by 0.100 stars MAE " \
+                                                 "(on the 2 categories both rate)"
+    assert list(comparison.labels) == ["pay", "mgmt", "culture"]
+    # Same categories: the delta is the difference of the means, as before, with no note.
+    same = Comparison([result("embedded", {"pay": 0.2, "mgmt": 0.4}), result("baseline:tfidf", {"pay": 0.4, "mgmt": 0.4}),
+                       result("baseline:mean", {"pay": 0.6, "mgmt": 0.6})])
+    assert same.verdict().loc["embedded", "verdict"] == "better than baseline:tfidf by 0.100 stars MAE"
+
+
+def test_a_scheme_restated_in_a_taxonomy_predicts_its_categories_through_maps_to():
+    from company_reviewer.custom.truth import scheme_for_taxonomy
+    from company_reviewer.taxonomy import parse_taxonomy
+
+    taxonomy = parse_taxonomy({"name": "two", "version": "1", "dimensions": [
+        {"id": "pay", "label": "Pay", "description": "Pay and salary.", "seeds": {"en": ["pay"]}, "maps_to": ["salary"]},
+        {"id": "desks", "label": "Desks", "description": "Desks and chairs.", "seeds": {"en": ["desk"]}}]}, "<test>")
+    scheme, unscored = scheme_for_taxonomy(load_scheme("glassdoor"), taxonomy)
+    assert unscored == ["desks"]
+    review = _review({})
+    review = review.model_copy(update={"dimensions": {
+        "pay": DimensionReview(label="Pay", rating=2.0, mentions=1, summary="", evidence=[]),
+        "desks": DimensionReview(label="Desks", rating=5.0, mentions=1, summary="", evidence=[])}})
+    predicted = scheme.predict(review)
+    assert predicted["comp_benefits"][0] == 2.0
+    assert all(key in ("comp_benefits", OVERALL) for key in predicted)  # nothing else is covered

@@ -83,3 +83,82 @@ def test_batch_run_parameters_name_the_taxonomy_by_content() -> None:
     changed = hotel.to_dict()
     changed["dimensions"][0]["description"] += " Beds."
     assert BatchSpec(taxonomy=changed).params()["taxonomy"]["sha256"] != hotel.content_hash()
+
+
+INDEED_LINES = [("Pay is good and the bonus is fair.", "Managers play favourites.", 4, 4, 3, 2, 3),
+                ("Flexible schedule, no overtime.", "No raises in two years, salary below market.", 3, 2, 4, 3, 4),
+                ("Good training and a clear promotion path.", "Leadership never explains decisions.", 3, 3, 4, 2, 4),
+                ("Great manager who supports us.", "Long hours during peak season.", 4, 3, 2, 5, 3)]
+
+
+def _indeed(path: Path) -> Path:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["company_name", "id", "title", "pros", "cons", "rating", "compensation_benefits",
+                         "work_life_balance", "culture_values", "management", "job_security_advancement"])
+        for company in ("Fictional Freight", "Imaginary Insurance"):
+            for i, (pros, cons, rating, pay, wlb, mgmt, adv) in enumerate(INDEED_LINES * 3):
+                writer.writerow([company, f"{company[:4]}{i}", "Review", pros, cons, rating, pay, wlb, 3, mgmt, adv])
+    return path
+
+
+def test_evaluate_scores_taxonomy_dimensions_through_maps_to(tmp_path: Path) -> None:
+    data = _indeed(tmp_path / "indeed.csv")
+    yaml_path = tmp_path / "client.yaml"
+    yaml_path.write_text(CLIENT_YAML, encoding="utf-8")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(main, ["evaluate", "--input", str(data), "--preset", "indeed", "--truth", "indeed",
+                                       "--companies", "all", "--taxonomy", str(yaml_path), "--no-track",
+                                       "--option", "n_boot=0", "--out", str(out), "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["n_companies"] == 2 and summary["unscored_dimensions"] == ["team_spirit", "tools"]
+    report = json.loads((out / "evaluation.json").read_text())
+    evaluation = report["results"][0]
+    assert evaluation["params"]["taxonomy"]["name"] == "client-six"
+    categories = {row["category"]: row for row in evaluation["per_dimension"]}
+    # Indeed's pay category is predicted by pay_fairness, its culture category by nothing (uncovered).
+    assert "pay_fairness" in categories["comp_benefits"]["label"]
+    assert "management" in categories and "culture_values" not in categories
+    predictions = [p for p in evaluation["predictions"] if p["category"] == "comp_benefits"]
+    assert len(predictions) == 2 and all(1 <= p["pred"] <= 5 for p in predictions)
+    assert "unscored" in result.stderr and "team_spirit" in result.stderr
+
+    # A model that reviews the 12 default dimensions only cannot take a taxonomy: said before any review.
+    result = CliRunner().invoke(main, ["evaluate", "--input", str(data), "--preset", "indeed", "--truth", "indeed",
+                                       "--companies", "all", "--taxonomy", "hotel", "--model", "baseline:mean",
+                                       "--no-track", "--out", str(tmp_path / "r2")])
+    assert result.exit_code != 0 and "--taxonomy needs the embedded model" in result.output
+
+
+def test_compare_with_a_taxonomy_keeps_the_baselines_on_the_default_dimensions(tmp_path: Path) -> None:
+    data = _indeed(tmp_path / "indeed.csv")
+    yaml_path = tmp_path / "client.yaml"
+    yaml_path.write_text(CLIENT_YAML, encoding="utf-8")
+    out = tmp_path / "compare"
+    result = CliRunner().invoke(main, ["compare", "--models", "embedded", "--input", str(data), "--preset", "indeed",
+                                       "--truth", "indeed", "--companies", "all", "--taxonomy", str(yaml_path),
+                                       "--no-track", "--option", "n_boot=0", "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "comparison.json").read_text())
+    assert report["params"]["taxonomy"]["name"] == "client-six"
+    by_model = {r["model"]: r for r in report["results"]}
+    embedded = by_model["embedded"]
+    assert embedded["params"]["taxonomy"]["name"] == "client-six"
+    assert embedded["summary"]["unscored_dimensions"] == ["team_spirit", "tools"]
+    assert {row["dimension"] for row in embedded["per_evidence"]} == set(load_taxonomy(str(yaml_path)).ids)
+    # The baselines review the default 12: every category, no taxonomy.
+    for baseline in ("baseline:tfidf", "baseline:mean"):
+        assert "taxonomy" not in by_model[baseline]["params"]
+        assert "culture_values" in {row["category"] for row in by_model[baseline]["per_dimension"]}
+    assert "culture_values" not in {row["category"] for row in embedded["per_dimension"]}
+    # ... and the model is compared with them only on the categories both rate (culture is uncovered).
+    verdict = {row["model"]: row["verdict"] for row in report["verdict"]}
+    assert "categories both rate" in verdict["embedded"], verdict
+    markdown = (out / "comparison.md").read_text()
+    assert "client-six" in markdown and "team_spirit, tools" in markdown and "Culture" in markdown
+    assert "unscored" in result.stderr and "team_spirit" in result.stderr

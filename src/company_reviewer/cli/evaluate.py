@@ -10,6 +10,7 @@ import click
 
 from company_reviewer.cli.common import database_option
 from company_reviewer.cli.common import parse_options
+from company_reviewer.cli.predict import taxonomy_or_exit
 
 
 def _data_options(command):
@@ -23,6 +24,11 @@ def _data_options(command):
                      help="Reviews file (any format `ingest` reads). Default: the shared Glassdoor data, "
                           "unless --database is given."),
         click.option("--preset", default=None, help="Input layout for --input (default: detected)."),
+        click.option("--taxonomy", "taxonomy_spec", default=None, metavar="FILE|NAME",
+                     help="Review along these dimensions (a built-in: default, kununu, indeed, hotel; or a taxonomy "
+                          "YAML). Each truth category is scored against the taxonomy dimensions whose maps_to reaches "
+                          "one of its default dimensions (their mean); a dimension that maps to nothing the platform "
+                          "rates has no truth and is listed as unscored. Baselines review the default 12."),
         click.option("--max-reviews", default=50, show_default=True, type=click.IntRange(1, 10_000)),
         click.option("--random-state", default=0, show_default=True),
         click.option("--prices", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -93,8 +99,8 @@ def _prices(path):
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="Model option (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @_data_options
-def evaluate(model, options, as_json, companies_spec, scheme, input_path, preset, max_reviews, random_state,
-             prices, out, no_track, database_url):
+def evaluate(model, options, as_json, companies_spec, scheme, input_path, preset, taxonomy_spec, max_reviews,
+             random_state, prices, out, no_track, database_url):
     """Measure one model against the platform's own ratings; writes a JSON, Markdown and HTML report."""
     from company_reviewer.evaluate.compare import Comparison
     from company_reviewer.evaluate.core import evaluate_model
@@ -102,11 +108,12 @@ def evaluate(model, options, as_json, companies_spec, scheme, input_path, preset
     from company_reviewer.reviewer.base import UnknownModelError
 
     parsed = parse_options(options)
+    taxonomy = taxonomy_or_exit(taxonomy_spec)
     frame, keys = _load(input_path, preset, database_url, companies_spec, _artifact_for(model, parsed), random_state)
     try:
         result = evaluate_model(model, frame, options=parsed, scheme=scheme, max_reviews=max_reviews,
                                 random_state=random_state, companies=keys, prices=_prices(prices),
-                                progress=sys.stderr.isatty())
+                                progress=sys.stderr.isatty(), taxonomy=taxonomy)
     except (UnknownModelError, ValueError, FileNotFoundError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     folder = _out_dir(out, "evaluate", model)
@@ -120,6 +127,7 @@ def evaluate(model, options, as_json, companies_spec, scheme, input_path, preset
         log_run("evaluate", params={**result.params, "companies": companies_spec}, metrics=metrics,
                 artifacts=[folder], tags={"model": model})
     _echo_summary(result.summary, as_json)
+    _echo_unscored(result.summary)
     click.echo(f"report: {paths['html']} (and .md, .json)", err=True)
 
 
@@ -136,6 +144,11 @@ def _echo_summary(summary: dict, as_json: bool) -> None:
         value = summary.get(key)
         text = "n/a" if value is None or value != value else (f"{value:.3f}" if isinstance(value, float) else value)
         click.echo(f"  {key:24s} {text}")
+
+
+def _echo_unscored(summary: dict) -> None:
+    if summary.get("unscored_dimensions"):
+        click.echo(f"unscored (no truth via maps_to): {', '.join(summary['unscored_dimensions'])}", err=True)
 
 
 def _split_model_options(pairs: tuple[str, ...], models: list[str]) -> dict[str, dict]:
@@ -157,8 +170,8 @@ def _split_model_options(pairs: tuple[str, ...], models: list[str]) -> dict[str,
 @click.option("--option", "options", multiple=True, metavar="[MODEL@]KEY=VALUE",
               help="Model option (repeatable); without MODEL@ it applies to every non-baseline model.")
 @_data_options
-def compare(models_spec, options, companies_spec, scheme, input_path, preset, max_reviews, random_state, prices,
-            out, no_track, database_url):
+def compare(models_spec, options, companies_spec, scheme, input_path, preset, taxonomy_spec, max_reviews, random_state,
+            prices, out, no_track, database_url):
     """Run the same companies through every model; writes an HTML and Markdown report with plots and a
     verdict table (figures only: reports never contain review text or quotes)."""
     from company_reviewer.evaluate.compare import compare_models
@@ -166,6 +179,7 @@ def compare(models_spec, options, companies_spec, scheme, input_path, preset, ma
     from company_reviewer.reviewer.base import UnknownModelError
 
     models = [m.strip() for m in models_spec.split(",") if m.strip()]
+    taxonomy = taxonomy_or_exit(taxonomy_spec)
     per_model = _split_model_options(options, models)
     artifact = next((_artifact_for(m, per_model.get(m, {})) for m in models
                      if _artifact_for(m, per_model.get(m, {}))), None)
@@ -173,7 +187,7 @@ def compare(models_spec, options, companies_spec, scheme, input_path, preset, ma
     try:
         comparison = compare_models(models, frame, companies=keys, options=per_model, scheme=scheme,
                                     max_reviews=max_reviews, random_state=random_state, prices=_prices(prices),
-                                    progress=sys.stderr.isatty())
+                                    progress=sys.stderr.isatty(), taxonomy=taxonomy)
     except (UnknownModelError, ValueError, FileNotFoundError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     comparison.params["companies"] = companies_spec
@@ -188,6 +202,7 @@ def compare(models_spec, options, companies_spec, scheme, input_path, preset, ma
     from company_reviewer.evaluate.report import _fmt
 
     click.echo(_fmt(verdict).to_markdown())
+    _echo_unscored(next((r.summary for r in comparison.results if r.summary.get("unscored_dimensions")), {}))
     click.echo(f"report: {paths['html']} (and .md, .json)", err=True)
 
 

@@ -77,9 +77,9 @@ def load_prices(path: str | Path | None = None) -> dict[str, dict[str, float]]:
     missing from the table shows its cost as n/a."""
     import yaml
 
-    from company_reviewer.config import data_dir
+    from company_reviewer.config import Settings
 
-    file = Path(path) if path else data_dir() / PRICES_FILE
+    file = Path(path) if path else Settings.from_env().prices_file
     if not file.exists():
         if path:
             raise FileNotFoundError(f"price table {file} does not exist")
@@ -120,17 +120,23 @@ def with_company_keys(frame: pd.DataFrame) -> pd.DataFrame:
 def evaluate_model(spec: str, frame: pd.DataFrame, *, options: dict | None = None,
                    scheme: str | Path | RatingScheme = "glassdoor", max_reviews: int = 50, random_state: int = 0,
                    progress: bool = True, companies: list[str] | None = None, sample: str = "stratified",
-                   prices: dict | None = None, min_rated: int = MIN_RATED) -> EvaluationResult:
+                   prices: dict | None = None, min_rated: int = MIN_RATED, taxonomy=None) -> EvaluationResult:
     """Review every company of ``frame`` (or the ``companies`` keys) with model ``spec`` and score it.
+
+    ``taxonomy`` (a custom one; None or the default: the 12) reviews along its dimensions; each
+    scheme category is then scored against the dimensions mapping to it (``custom.truth``), and
+    the dimensions with no truth are listed in ``summary["unscored_dimensions"]``.
 
     ``frame`` holds all reviews of those companies (the all-reviews truth needs them); each company
     is reviewed on ``max_reviews`` of them chosen by ``sample`` with ``random_state``.
     """
     from tqdm import tqdm
 
+    from company_reviewer.custom.truth import scheme_for_taxonomy
     from company_reviewer.reviewer.base import get_reviewer
+    from company_reviewer.reviewer.predict import taxonomy_review_function
     from company_reviewer.sampling import sample_reviews
-    from company_reviewer.taxonomy import DEFAULT_DIMENSION_IDS
+    from company_reviewer.taxonomy import DEFAULT_DIMENSION_IDS, is_default, resolve_taxonomy
 
     scheme = scheme if isinstance(scheme, RatingScheme) else load_scheme(scheme)
     prices = load_prices() if prices is None else prices
@@ -141,10 +147,17 @@ def evaluate_model(spec: str, frame: pd.DataFrame, *, options: dict | None = Non
     if missing:
         raise KeyError(f"no reviews for {', '.join(missing)}")
     reviewer = get_reviewer(spec, options)
+    # A model that cannot review along the taxonomy fails here, before any company is read.
+    review_company = taxonomy_review_function(reviewer, taxonomy)
+    taxonomy = None if taxonomy is None else resolve_taxonomy(taxonomy)
+    unscored: list[str] | None = None
+    if taxonomy is not None and not is_default(taxonomy):
+        scheme, unscored = scheme_for_taxonomy(scheme, taxonomy)
+    dimension_ids = DEFAULT_DIMENSION_IDS if unscored is None else taxonomy.ids
     pred_rows, company_rows, errors = [], [], []
     evidence_counts = {d: {"quotes": 0, "verbatim": 0, "flags": [], "consistent": [], "rated": 0, "mentions": 0}
-                       for d in DEFAULT_DIMENSION_IDS}
-    used_frames = []
+                       for d in dimension_ids}
+    used_frames, ratings_from = [], set()
     for key in tqdm(keys, desc=f"evaluating {spec}", unit=" company", disable=not progress, leave=False):
         reviews = groups[key]
         chosen = sample_reviews(reviews, k=max_reviews, strategy=sample, random_state=random_state)
@@ -152,7 +165,7 @@ def evaluate_model(spec: str, frame: pd.DataFrame, *, options: dict | None = Non
         before = _usage(reviewer)
         start = time.perf_counter()
         try:
-            review = reviewer.review_company(key.split("::", 1)[-1], chosen)
+            review = review_company(key.split("::", 1)[-1], chosen)
         except Exception as exc:  # one failing company (a flaky endpoint) must not lose the others
             errors.append(f"{key}: {type(exc).__name__}: {exc}")
             review = None
@@ -175,6 +188,8 @@ def evaluate_model(spec: str, frame: pd.DataFrame, *, options: dict | None = Non
                               "low": interval[0] if interval else None, "high": interval[1] if interval else None,
                               "truth_sample": truth_sample[category], "truth_all": truth_all[category]})
         if review:
+            # A reviewer that reports another model's ratings says so; comparisons must not credit it.
+            ratings_from.add(getattr(review.model, "ratings_from", None))
             texts = review_texts(chosen)
             for dim_id, dimension in review.dimensions.items():
                 if dim_id not in evidence_counts:
@@ -195,10 +210,14 @@ def evaluate_model(spec: str, frame: pd.DataFrame, *, options: dict | None = Non
     per_dimension = _per_category(predictions, scheme)
     per_evidence = _per_evidence(evidence_counts, len(keys))
     summary = _summary(per_dimension, per_evidence, evidence_counts, predictions, companies_frame, errors)
+    summary["ratings_from"] = ", ".join(sorted(r for r in ratings_from if r)) or None
     params = {"model": spec, "scheme": scheme.name, "max_reviews": max_reviews, "sample": sample,
               "random_state": random_state, "min_rated": min_rated, "n_companies": len(keys),
               "options": options or {}, "data_hash": data_fingerprint([groups[k] for k in keys]),
               "sample_hash": data_fingerprint(used_frames)}
+    if unscored is not None:
+        params["taxonomy"] = {"name": taxonomy.name, "version": taxonomy.version, "sha256": taxonomy.content_hash()}
+        summary["unscored_dimensions"] = unscored
     return EvaluationResult(model=spec, scheme=scheme.name, per_dimension=per_dimension,
                             per_evidence=per_evidence, predictions=predictions, companies=companies_frame,
                             summary=summary, params=params)
