@@ -243,7 +243,8 @@ def test_wiring_model_is_labelled(server, browser):  # noqa: F811
     def as_smollm(route):  # the answer an llm:llamacpp review with the bundled SmolLM2 gives
         response = route.fetch()
         review = response.json()
-        review["model"] = {"name": "llm:llamacpp", "version": "llamacpp:SmolLM2-135M-Instruct-Q8_0.gguf grounded (embedded 0.1.0)"}
+        review["model"] = {"name": "llm:llamacpp", "version": "llamacpp+0a1b2c3d4e5f grounded (embedded 0.1.0)",
+                           "experimental": "wiring model", "parameters": 134515008, "ratings_from": "embedded"}
         salary, benefits = review["dimensions"]["salary"], review["dimensions"]["benefits"]
         salary["generation"] = {"source": "llm", "kept": ["a", "b"], "dropped": ["c"], "retries": 0}
         benefits["generation"] = {"source": "fallback", "kept": [], "dropped": [], "retries": 2, "error": "invalid JSON after 2 retries"}
@@ -252,7 +253,8 @@ def test_wiring_model_is_labelled(server, browser):  # noqa: F811
     page.route("**/v1/companies/*/review*", as_smollm)
     _review_store_company(page, BLUEFIN)
     note = page.locator("#model-note")
-    assert note.is_visible() and "wiring model" in note.text_content() and "SmolLM2-135M" in note.text_content()
+    assert note.is_visible() and "wiring model" in note.text_content() and "135M parameters" in note.text_content()
+    assert "Ratings and intervals are the embedded model's" in note.text_content()
     assert "kept 2 and dropped 1" in page.text_content("article[data-dimension=salary] .provenance")
     assert "invalid JSON after 2 retries" in page.text_content("article[data-dimension=benefits] .provenance")
     _no_horizontal_overflow(page, 390)

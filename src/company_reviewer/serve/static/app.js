@@ -142,9 +142,21 @@ const postJSON = (path, body) => api(path, {
 
 // -- setup ------------------------------------------------------------------------------------------
 async function loadLists() {
-  const [models, companies] = await Promise.all([
+  const [models, companies, taxonomies] = await Promise.all([
     api("/v1/models").then(r => r.json()), api("/v1/companies").then(r => r.json()),
+    api("/v1/taxonomies").then(r => r.json()).catch(() => ({ taxonomies: [], default: "default" })),
   ]);
+  // The dimensions a review can use, by name as the server offers them (built-ins and configured files).
+  // The option says how many; its title lists the labels (a long option would widen the form on a phone).
+  for (const id of ["taxonomy", "compare-taxonomy"]) {
+    const select = document.getElementById(id);
+    const chosen = select.value;
+    select.replaceChildren(...taxonomies.taxonomies.map(t => el("option", {
+      value: t.name, title: t.dimensions.map(d => d.label).join(", "),
+    }, `${t.name} (${t.dimensions.length} dimensions)`)));
+    if (!select.options.length) select.append(el("option", { value: "default" }, "default"));
+    select.value = [...select.options].some(o => o.value === chosen) ? chosen : taxonomies.default;
+  }
   for (const id of ["model", "compare-model"]) {
     const select = document.getElementById(id);
     select.replaceChildren(...models.models.map(m => el("option", { value: m }, m)));
@@ -248,6 +260,9 @@ async function runReview() {
   const source = document.querySelector("input[name=source]:checked").value;
   const model = document.getElementById("model").value;
   const maxReviews = parseInt(document.getElementById("max-reviews").value, 10) || 50;
+  const taxonomy = document.getElementById("taxonomy").value;
+  // Only a custom taxonomy is sent: without one the request is what it always was (and cached).
+  const along = taxonomy && taxonomy !== "default" ? { taxonomy } : {};
   const button = document.getElementById("review-btn");
   button.disabled = true;
   showStatus("");
@@ -259,10 +274,11 @@ async function runReview() {
       if (!company) throw new ApiError("Pick a company first (the store has none yet? upload or paste reviews).");
       const name = state.companies.find(c => c.key === company)?.company || company;
       progress.start(`Reviewing ${name} with ${model}\u2026${slow}`);
-      const query = new URLSearchParams({ model, max_reviews: maxReviews });
+      const query = new URLSearchParams({ model, max_reviews: maxReviews, ...along });
       review = await (await api(`/v1/companies/${encodeURIComponent(company)}/review?${query}`)).json();
       state.company = company; state.local = null; state.jobResults = null;
     } else if (source === "upload" && document.getElementById("upload-company").value === ALL_COMPANIES) {
+      if (along.taxonomy) throw new ApiError(`Background jobs review the default dimensions only: pick one company to review it along ${taxonomy}.`);
       await runUploadJob(model, maxReviews, slow);
       return;
     } else {
@@ -272,7 +288,7 @@ async function runReview() {
       let reviews = source === "upload" ? (state.uploaded || []).filter(r => r.company === company) : pastedReviews();
       reviews = reviews.map(r => Object.assign({}, r, { company }));
       progress.start(`Reviewing ${company} from ${plural(reviews.length, "review", "reviews")} with ${model}\u2026${slow}`);
-      review = await (await postJSON("/v1/reviews", { company, reviews, model, max_reviews: maxReviews })).json();
+      review = await (await postJSON("/v1/reviews", { company, reviews, model, max_reviews: maxReviews, ...along })).json();
       state.company = company; state.local = reviews; state.jobResults = null;
     }
     const seconds = progress.stop();
@@ -325,19 +341,25 @@ function showJobResult() {
   renderReview(result.review);
 }
 
+// Declared by the review itself (model.experimental), from the LLM's parameter count.
 function isWiringModel(model) {
-  return !!model && /^llm/i.test(model.name || "") && /smollm/i.test(`${model.name} ${model.version}`);
+  return !!model && model.experimental === "wiring model";
 }
 
 function modelNotes(model) {
   const notes = [];
   if (isWiringModel(model)) {
-    notes.push("Experimental: wiring model. The paragraphs and verdict were written by SmolLM2-135M, a model too small to "
-      + "write faithfully: they may misstate or invent what reviewers said. The quotes are verbatim and the ratings stay "
-      + "close to the embedded model's; read the texts as a test of the wiring, not as a review.");
+    const size = model.parameters ? ` (${Math.round(model.parameters / 1e6)}M parameters)` : "";
+    notes.push(`Experimental: wiring model. The paragraphs and verdict were written by ${model.name}${size}, a model too `
+      + "small to write faithfully: they may misstate or invent what reviewers said. The quotes are verbatim; read the "
+      + "texts as a test of the wiring, not as a review.");
   }
-  for (const [name, value] of Object.entries(model || {})) {  // any note the server adds about the model
-    if (!["name", "version"].includes(name) && typeof value === "string" && value) notes.push(value);
+  if (model && model.ratings_from) {
+    notes.push(`Ratings and intervals are the ${model.ratings_from} model's; the LLM wrote only the text.`);
+  }
+  const known = ["name", "version", "experimental", "parameters", "ratings_from"];
+  for (const [name, value] of Object.entries(model || {})) {  // any other note the server adds about the model
+    if (!known.includes(name) && typeof value === "string" && value) notes.push(value);
   }
   return notes;
 }
@@ -353,7 +375,8 @@ function renderReview(review) {
   document.getElementById("result").hidden = false;
   document.getElementById("result-company").textContent = review.company;
   document.getElementById("result-meta").textContent =
-    `${plural(review.n_reviews_used, "review", "reviews")} read \u00b7 model ${review.model.name} ${review.model.version}`;
+    `${plural(review.n_reviews_used, "review", "reviews")} read \u00b7 model ${review.model.name} ${review.model.version}` +
+    (review.model.taxonomy ? ` \u00b7 dimensions: ${review.model.taxonomy.name} ${review.model.taxonomy.version}` : "");
   setNote("model-note", modelNotes(review.model));
   const o = review.overall;
   const score = document.getElementById("overall-score");
@@ -540,6 +563,8 @@ async function runCompare() {
   const chosen = [...document.querySelectorAll("input[name=compare]:checked")].map(box => box.value);
   if (chosen.length < 2 || chosen.length > 4) { showStatus(`Pick between 2 and 4 companies to compare (${chosen.length} picked).`); return; }
   const model = document.getElementById("compare-model").value;
+  const taxonomy = document.getElementById("compare-taxonomy").value;
+  const query = new URLSearchParams({ model, ...(taxonomy && taxonomy !== "default" ? { taxonomy } : {}) });
   const button = document.getElementById("compare-btn");
   button.disabled = true;
   showStatus("");
@@ -547,7 +572,7 @@ async function runCompare() {
   progress.start(`Reviewing ${chosen.length} companies with ${model}: 0 of ${chosen.length} done (0%)\u2026`, chosen.length);
   try {
     const reviews = await Promise.all(chosen.map(c =>
-      api(`/v1/companies/${encodeURIComponent(c)}/review?model=${encodeURIComponent(model)}`).then(r => r.json()).then(review => {
+      api(`/v1/companies/${encodeURIComponent(c)}/review?${query}`).then(r => r.json()).then(review => {
         done += 1;
         progress.update(`Reviewing ${chosen.length} companies with ${model}: ${done} of ${chosen.length} done (${Math.round(100 * done / chosen.length)}%)\u2026`, done, chosen.length);
         return review;
