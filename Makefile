@@ -6,7 +6,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # Re-install when the dependency list changes; otherwise setup is a no-op.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
@@ -31,8 +31,14 @@ test: setup
 test-fast: setup
 	@SKIP_SLOW=1 scripts/run-tests.sh
 
+# ruff (pyflakes, pycodestyle, bugbear) and the import-linter layer contract, both in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check src bench tests scripts
+	$(VENV)/bin/lint-imports
+
+# Every benchmark (hours); BENCH="aspects taxonomy" runs some. See scripts/bench.sh.
 bench: setup
-	$(PY) bench/ingest.py
+	@scripts/bench.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -77,7 +77,7 @@ def _start_server(folder: Path, port: int, args) -> tuple[subprocess.Popen, str,
     os.environ.update(env)
     from importlib import resources
 
-    from company_reviewer.data.ingest import ingest_paths
+    from company_reviewer.store.ingest import ingest_paths
     from company_reviewer.data.load import read_reviews
     from company_reviewer.serve.auth import create_key
     from company_reviewer.store.db import get_engine
@@ -97,7 +97,8 @@ def _start_server(folder: Path, port: int, args) -> tuple[subprocess.Popen, str,
     deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}:\n{(folder / 'server.log').read_text()[-3000:]}")
+            raise SystemExit(f"the server exited with {process.returncode}:\n"
+                             f"{(folder / 'server.log').read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
                 break
@@ -158,7 +159,8 @@ def oversized(port: int, key: str, n: int = 5) -> dict:
     head = (f"POST /v1/reviews HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
             "Content-Type: application/json\r\n").encode()
     chunked = head + b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(
-        b"%x\r\n%s\r\n" % (len(body[i:i + 16384]), body[i:i + 16384]) for i in range(0, len(body), 16384)) + b"0\r\n\r\n"
+        b"%x\r\n%s\r\n" % (len(body[i:i + 16384]), body[i:i + 16384])
+        for i in range(0, len(body), 16384)) + b"0\r\n\r\n"
     declared = head + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
     statuses = {"chunked": [_raw(port, chunked)[0] for _ in range(n)],
                 "content_length": [_raw(port, declared)[0] for _ in range(n)]}
@@ -170,7 +172,8 @@ def slow_connections(port: int, key: str, n: int, timeout: float, kind: str, dri
                      give_up: float = 60.0) -> dict:
     """``n`` connections dripping a byte every ``drip`` s; seconds until the server closed each."""
     if kind == "headers":
-        preamble, trickle = b"", f"GET /v1/companies HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n".encode()
+        preamble, trickle = b"", ("GET /v1/companies HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  f"Authorization: Bearer {key}\r\n").encode()
     else:
         preamble = (f"POST /v1/reviews HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
                     "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n").encode()
@@ -241,7 +244,8 @@ def model_probe(base: str, key: str) -> dict:
             "identical": answers["existing"][:2] == answers["missing"][:2]
                          and answers["existing_post"][:2] == answers["missing_post"][:2],
             "ms": [round(answers[k][2] * 1000, 1) for k in ("existing", "missing")],
-            "detail": json.loads(answers["existing"][1]).get("detail", "")[:120] if _is_detail_json(answers["existing"][1]) else "",
+            "detail": (json.loads(answers["existing"][1]).get("detail", "")[:120]
+                       if _is_detail_json(answers["existing"][1]) else ""),
         }
     out["ok"] = all(400 <= v["status"] < 500 and 400 <= v["post_status"] < 500 and v["identical"]
                     for k, v in out.items() if k != "ok")
@@ -281,7 +285,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        f, o, h, b, m = (results[k] for k in ("first_requests", "oversized", "slow_headers", "slow_body", "model_probe"))
+        f, o, h, b, m = (results[k] for k in ("first_requests", "oversized", "slow_headers", "slow_body",
+                                              "model_probe"))
         print(f"first requests: {f['requests']} concurrent on a fresh server, {f['errors']} errors "
               f"({f['non_json_errors']} not JSON), slowest {f['slowest_s']} s {f['error_samples'] or ''}")
         print(f"oversized bodies ({o['body_bytes']} B > {o['limit_bytes']} B): chunked {o['chunked']}, "

@@ -109,9 +109,9 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 180) -> No
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
-        except OSError:
+        except OSError as exc:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"server at {url} did not start")
+                raise SystemExit(f"server at {url} did not start") from exc
             time.sleep(0.3)
 
 
@@ -237,7 +237,7 @@ def main() -> None:
     os.environ.update(env)
     from importlib import resources
 
-    from company_reviewer.data.ingest import ingest_paths
+    from company_reviewer.store.ingest import ingest_paths
     from company_reviewer.data.load import read_reviews
     from company_reviewer.serve.auth import create_key
     from company_reviewer.store.db import get_engine
@@ -275,7 +275,8 @@ def main() -> None:
             server = _start([sys.executable, "-m", "company_reviewer.cli", "serve", "--port", str(port),
                              "--database", database, "--workers", str(workers),
                              *([] if args.access_log else ["--no-access-log"])], env, base + "/healthz")
-            cached_url = f"{base}/v1/companies/{urllib.parse.quote(COMPANY)}/review?model={urllib.parse.quote(args.model)}"
+            cached_url = (f"{base}/v1/companies/{urllib.parse.quote(COMPANY)}/review"
+                          f"?model={urllib.parse.quote(args.model)}")
             request = urllib.request.Request(cached_url, headers=headers)
             with urllib.request.urlopen(request, timeout=300) as response:  # computes and caches; model loaded
                 body = response.read()

@@ -158,7 +158,8 @@ def throughput() -> dict:
 def speed() -> None:
     t = _child("throughput", AFTER_SRC)
     print(f"\n## Speed ({t['units']} English units, not cached)\n\n| model | units/s |\n|---|---|\n"
-          f"| detector + polarity (before) | {t['detector']:.0f} |\n| aspect-sentiment classifier | {t['classifier']:.0f} |")
+          f"| detector + polarity (before) | {t['detector']:.0f} |\n"
+          f"| aspect-sentiment classifier | {t['classifier']:.0f} |")
     rows = [("current code", _child("review-timing", AFTER_SRC))]
     if BEFORE_SRC:
         rows.insert(0, ("before", _child("review-timing", BEFORE_SRC)))

@@ -227,7 +227,7 @@ def evaluate(args: argparse.Namespace) -> None:
               f"{r['gd']['rare_f1']:.3f} | KU macro {r['ku']['macro_f1']:.3f} rare {r['ku']['rare_f1']:.3f} "
               f"| {r['seconds']:.1f}s/fold")
     if "bce" in results:
-        for name, r in results.items():
+        for _name, r in results.items():
             r["ci"] = paired_bootstrap(Y_gold, r["pred_gold"], results["bce"]["pred_gold"], ids)
     polarity = evaluate_polarity(pool, gold, X_pool, X_gold, folds_of, gold_company, args)
     setup = {"model_seeds": args.model_seeds, "pool": len(pool), "fold_train": [len(f.X) for f in folds],

@@ -74,7 +74,8 @@ def main() -> None:
         return Encoder(cache_dir=False, **kw)  # type: ignore[arg-type]
 
     variants = [
-        Variant("fp32 batch32 unsorted len256 (baseline)", enc(batch_size=32, max_seq_length=256, precision="fp32"), sort=False),
+        Variant("fp32 batch32 unsorted len256 (baseline)", enc(batch_size=32, max_seq_length=256, precision="fp32"),
+                sort=False),
         Variant("fp32 batch32 sorted len256", enc(batch_size=32, max_seq_length=256, precision="fp32")),
         Variant("fp32 batch64 sorted len128", enc(batch_size=64, max_seq_length=128, precision="fp32")),
         Variant("int8 batch64 sorted len128", enc(batch_size=64, max_seq_length=128, precision="int8")),
@@ -93,7 +94,8 @@ def main() -> None:
             vecs_of[variant.name] = vecs
     base_vecs = vecs_of[variants[0].name]
     base_rate = max(rates[variants[0].name])
-    print(f"{'variant':45s} {'sent/s':>8s} {'speedup':>8s} {'cos mean':>9s} {'cos min':>8s}  (best of {args.rounds} rounds)")
+    print(f"{'variant':45s} {'sent/s':>8s} {'speedup':>8s} {'cos mean':>9s} {'cos min':>8s}  "
+          f"(best of {args.rounds} rounds)")
     for variant in variants:
         rate = max(rates[variant.name])
         cos = np.sum(vecs_of[variant.name] * base_vecs, axis=1)
@@ -135,7 +137,8 @@ def _onnx_variant(sentences: list[str], base_vecs: np.ndarray, base_rate: float,
         torch.onnx.export(
             _Positional(model), (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"]), onnx_path,
             input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
-            dynamic_axes={k: {0: "b", 1: "s"} for k in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
+            dynamic_axes={k: {0: "b", 1: "s"}
+                          for k in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
             opset_version=17, dynamo=False,
         )
         opts = ort.SessionOptions()
@@ -148,7 +151,8 @@ def _onnx_variant(sentences: list[str], base_vecs: np.ndarray, base_rate: float,
             for s in range(0, len(texts), 64):
                 idx = order[s:s + 64]
                 b = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=128, return_tensors="np")
-                h = sess.run(None, {k: b[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")})[0]
+                h = sess.run(None, {k: b[k].astype(np.int64)
+                                    for k in ("input_ids", "attention_mask", "token_type_ids")})[0]
                 m = b["attention_mask"][..., None].astype(np.float32)
                 v = (h * m).sum(1) / np.maximum(m.sum(1), 1e-9)
                 out[idx] = v / np.linalg.norm(v, axis=1, keepdims=True)
@@ -161,7 +165,8 @@ def _onnx_variant(sentences: list[str], base_vecs: np.ndarray, base_rate: float,
             vecs = run(sentences)
             rate = max(rate, len(sentences) / (time.perf_counter() - start))
     cos = np.sum(vecs * base_vecs, axis=1)
-    print(f"{'onnxruntime fp32 batch64 sorted len128':45s} {rate:8.0f} {rate / base_rate:7.2f}x {cos.mean():9.4f} {cos.min():8.4f}")
+    print(f"{'onnxruntime fp32 batch64 sorted len128':45s} {rate:8.0f} {rate / base_rate:7.2f}x "
+          f"{cos.mean():9.4f} {cos.min():8.4f}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from company_reviewer.config import Settings, shared_data_dir
-from company_reviewer.data.ingest import StageTimes, ingest_file
+from company_reviewer.store.ingest import StageTimes, ingest_file
 from company_reviewer.store.db import get_engine
 
 

@@ -123,13 +123,16 @@ def run(df: pd.DataFrame, seed: int, n_folds: int, size: int, encoder: object,
 def report(results: list[dict[str, object]]) -> None:
     six = [TARGETS.index(t) for t in SIX]
     print("\nPooled over held-out companies (each company once per seed); mean over seeds")
-    print(f"{'target':22s} {'n':>4s} {'MAE ours':>9s} {'MAE base':>9s} {'ratio':>6s} {'rho ours':>9s} {'rho base':>9s} {'cover90':>8s}")
+    print(f"{'target':22s} {'n':>4s} {'MAE ours':>9s} {'MAE base':>9s} {'ratio':>6s} "
+          f"{'rho ours':>9s} {'rho base':>9s} {'cover90':>8s}")
     per = {"ours": [], "base": []}
     for r in results:
         for m in per:
             per[m].append(metrics(r[m], r["true"]))
-    mae_o = np.mean([p[0] for p in per["ours"]], 0); rho_o = np.mean([p[1] for p in per["ours"]], 0)
-    mae_b = np.mean([p[0] for p in per["base"]], 0); rho_b = np.mean([p[1] for p in per["base"]], 0)
+    mae_o = np.mean([p[0] for p in per["ours"]], 0)
+    rho_o = np.mean([p[1] for p in per["ours"]], 0)
+    mae_b = np.mean([p[0] for p in per["base"]], 0)
+    rho_b = np.mean([p[1] for p in per["base"]], 0)
     r0 = results[0]
     for j, t in enumerate(TARGETS):
         ok = ~np.isnan(r0["true"][:, j])
@@ -164,7 +167,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=50)
     parser.add_argument("--company-alpha", type=float, default=None,
                         help="turn on the company-level correction with this ridge penalty (default off)")
-    parser.add_argument("--save", default=None, help="after the benchmark, fit on all companies and save the artifact here")
+    parser.add_argument("--save", default=None,
+                        help="after the benchmark, fit on all companies and save the artifact here")
     parser.add_argument("--no-bench", action="store_true", help="only fit and --save")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -177,7 +181,8 @@ def main() -> None:
     if args.save:
         start = time.perf_counter()
         full = RatingModel(random_state=0, encoder=encoder).fit(df, companies=df["key"].tolist())
-        print(f"fitted on all {len(df)} reviews in {time.perf_counter() - start:.0f} s; saved to {full.save(args.save)}")
+        print(f"fitted on all {len(df)} reviews in {time.perf_counter() - start:.0f} s; "
+              f"saved to {full.save(args.save)}")
         if args.no_bench:
             return
     results = [run(df, seed, args.folds, args.sample, encoder, args.company_alpha) for seed in args.seeds]
@@ -194,7 +199,8 @@ def main() -> None:
         model.predict_company(s[["headline", "pros", "cons", "advice"]])
     hundred = time.perf_counter() - start
     cold_enc = Encoder(cache_dir=False)
-    cold = RatingModel.load(model.save(os.path.join(os.environ.get("TMPDIR", "/tmp"), "rating-bench")), encoder=cold_enc)
+    cold = RatingModel.load(model.save(os.path.join(os.environ.get("TMPDIR", "/tmp"), "rating-bench")),
+                            encoder=cold_enc)
     cold.predict_company(samples[1][["headline", "pros", "cons", "advice"]])  # loads the encoder
     start = time.perf_counter()
     cold.predict_company(samples[2][["headline", "pros", "cons", "advice"]])

@@ -74,7 +74,8 @@ def main() -> None:
     asides = encoder.encode(list(ASIDES))
     for epochs in args.epochs:
         heads = UnitAttentionHeads(epochs=epochs, random_state=args.seed).fit(units, y, asides=asides)
-        results[f"unit-attention heads, {epochs} epochs, in-sample"] = company_scores(heads.predict(units), truth, draws)
+        results[f"unit-attention heads, {epochs} epochs, in-sample"] = company_scores(
+            heads.predict(units), truth, draws)
 
     six = [TARGETS.index(t) for t in SIX]
     table = pd.DataFrame([{"reference": name, "overall MAE": round(m[0], 3), "overall Spearman": round(r[0], 3),

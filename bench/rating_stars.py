@@ -171,7 +171,8 @@ def main() -> None:
             lows["text"].append([est[t].low for t in TARGETS]), highs["text"].append([est[t].high for t in TARGETS])
             lows["text+stars"].append([adj[t].low for t in TARGETS])
             highs["text+stars"].append([adj[t].high for t in TARGETS])
-            lows["stars only"].append(np.clip(so - so_half, 1, 5)), highs["stars only"].append(np.clip(so + so_half, 1, 5))
+            lows["stars only"].append(np.clip(so - so_half, 1, 5))
+            highs["stars only"].append(np.clip(so + so_half, 1, 5))
             true.append(y), sets.append(r), bases.append(basis)
     predict_s = time.perf_counter() - t0
     true_a, sets_a = np.array(true, float), np.array(sets)
@@ -192,7 +193,8 @@ def main() -> None:
         for j, t in enumerate(TARGETS):
             note = "  (b = the truth: mean of the same stars)" if t == "overall" else ""
             print(f"{t:22s} {n_comp[j]:3d} " + " ".join(f"{res[m][metric][j]:12.3f}" for m in MODELS) + note)
-        print(f"{'mean6 (sub-ratings)':22s} {'':3s} " + " ".join(f"{np.nanmean(res[m][metric][six]):12.3f}" for m in MODELS))
+        print(f"{'mean6 (sub-ratings)':22s} {'':3s} "
+              + " ".join(f"{np.nanmean(res[m][metric][six]):12.3f}" for m in MODELS))
     print("\n90% interval coverage (truth = mean of the same reviews)")
     print(f"{'target':22s} " + " ".join(f"{m:>12s}" for m in cov))
     for j, t in enumerate(TARGETS):
@@ -201,8 +203,8 @@ def main() -> None:
     m6 = {m: float(np.nanmean(res[m]["mae"][six])) for m in MODELS}
     r6 = {m: float(np.nanmean(res[m]["rho"][six])) for m in MODELS}
     print(f"\nGOALS (issue 14): text+stars MAE <= 0.6 x TF-IDF text-only: {m6['text+stars'] / m6['tfidf']:.2f} -> "
-          f"{'met' if m6['text+stars'] / m6['tfidf'] <= 0.6 else 'NOT met'}; Spearman >= 0.93: {r6['text+stars']:.3f} -> "
-          f"{'met' if r6['text+stars'] >= 0.93 else 'NOT met'}")
+          f"{'met' if m6['text+stars'] / m6['tfidf'] <= 0.6 else 'NOT met'}; "
+          f"Spearman >= 0.93: {r6['text+stars']:.3f} -> {'met' if r6['text+stars'] >= 0.93 else 'NOT met'}")
     print(f"total {time.perf_counter() - start:.0f}s")
     if args.json:
         out = {m: {k: {t: (None if np.isnan(v[j]) else round(float(v[j]), 4)) for j, t in enumerate(TARGETS)}

@@ -30,7 +30,7 @@ Usage: ``COMPANY_REVIEWER_DATA_DIR=$(mktemp -d) HF_HUB_OFFLINE=1 TRANSFORMERS_OF
     (written to a temp file). Detection coverage per dimension (share of units detected, and the
     seed-keyword-only coverage as a baseline); rating MAE against the Glassdoor sub-rating mean of
     the same reviews, per dimension whose ``maps_to`` reaches a rated target
-    (:mod:`company_reviewer.custom.truth`), next to the default dimension's own MAE and the
+    (:mod:`company_reviewer.evaluate.taxonomy_truth`), next to the default dimension's own MAE and the
     baseline "every dimension = the overall rating of the same review".
 """
 
@@ -152,7 +152,7 @@ def client_taxonomy():
 def glassdoor(companies: int, sample: int, seed: int) -> dict:
     from company_reviewer.custom.detect import seed_matches
     from company_reviewer.custom.review import review_with_taxonomy, taxonomy_units
-    from company_reviewer.custom.truth import mapped_truth, platform_truth_of_default, truth_columns
+    from company_reviewer.evaluate.taxonomy_truth import mapped_truth, platform_truth_of_default, truth_columns
     from company_reviewer.labeling.gold import canonical_reviews
     from company_reviewer.reviewer.base import get_reviewer
     from company_reviewer.reviewer.embedded.bundle import default_artifact_path
@@ -259,7 +259,7 @@ def print_glassdoor(result: dict) -> None:
     print("\n### Rating MAE vs the Glassdoor sub-rating mean of the same reviews (sub-ratings stripped from input)\n")
     print("| client dimension | truth via maps_to | companies | client-six | default dims | baseline: overall |")
     print("|---|---|---:|---:|---:|---:|")
-    from company_reviewer.custom.truth import platform_truth_of_default, truth_columns, unscored_dimensions
+    from company_reviewer.evaluate.taxonomy_truth import platform_truth_of_default, truth_columns, unscored_dimensions
 
     rated = platform_truth_of_default({t: 1.0 for t in ("comp_benefits", "work_life_balance", "culture_values",
                                                           "diversity_inclusion", "career_opportunities",

@@ -10,8 +10,15 @@ A taxonomy or rating scheme is registered as something with ``read_text()`` (a p
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
 
 _ROOT = files("company_reviewer")
+
+
+def default_artifact_path() -> Path:
+    """The embedded model's bundle shipped in the package (its rating heads, detector, aspect heads)."""
+    return Path(str(_ROOT / "artifacts" / "embedded"))
+
 
 DEFAULT_TAXONOMY = _ROOT / "taxonomies" / "default.yaml"
 KUNUNU_TAXONOMY = _ROOT / "taxonomies" / "kununu.yaml"

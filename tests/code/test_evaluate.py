@@ -154,17 +154,19 @@ def test_a_taxonomy_model_is_compared_with_the_baselines_on_the_categories_both_
                                                  "(on the 2 categories both rate)"
     assert list(comparison.labels) == ["pay", "mgmt", "culture"]
     # Same categories: the delta is the difference of the means, as before, with no note.
-    same = Comparison([result("embedded", {"pay": 0.2, "mgmt": 0.4}), result("baseline:tfidf", {"pay": 0.4, "mgmt": 0.4}),
+    same = Comparison([result("embedded", {"pay": 0.2, "mgmt": 0.4}),
+                       result("baseline:tfidf", {"pay": 0.4, "mgmt": 0.4}),
                        result("baseline:mean", {"pay": 0.6, "mgmt": 0.6})])
     assert same.verdict().loc["embedded", "verdict"] == "better than baseline:tfidf by 0.100 stars MAE"
 
 
 def test_a_scheme_restated_in_a_taxonomy_predicts_its_categories_through_maps_to():
-    from company_reviewer.custom.truth import scheme_for_taxonomy
+    from company_reviewer.evaluate.taxonomy_truth import scheme_for_taxonomy
     from company_reviewer.taxonomy import parse_taxonomy
 
     taxonomy = parse_taxonomy({"name": "two", "version": "1", "dimensions": [
-        {"id": "pay", "label": "Pay", "description": "Pay and salary.", "seeds": {"en": ["pay"]}, "maps_to": ["salary"]},
+        {"id": "pay", "label": "Pay", "description": "Pay and salary.", "seeds": {"en": ["pay"]},
+         "maps_to": ["salary"]},
         {"id": "desks", "label": "Desks", "description": "Desks and chairs.", "seeds": {"en": ["desk"]}}]}, "<test>")
     scheme, unscored = scheme_for_taxonomy(load_scheme("glassdoor"), taxonomy)
     assert unscored == ["desks"]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from company_reviewer.cli import main
-from company_reviewer.data.ingest import ingest_file, ingest_paths
+from company_reviewer.store.ingest import ingest_file, ingest_paths
 from company_reviewer.store import tables
 from company_reviewer.store.repository import load_reviews_frame, quarantined_rows
 

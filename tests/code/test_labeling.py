@@ -305,7 +305,7 @@ def test_label_command_on_the_store(tmp_path: Path, demo_reviews_path: Path, sql
     from click.testing import CliRunner
 
     from company_reviewer.cli.labeling import label
-    from company_reviewer.data.ingest import ingest_file
+    from company_reviewer.store.ingest import ingest_file
     from company_reviewer.store.db import get_engine
 
     ingest_file(demo_reviews_path, get_engine(sqlite_url))

@@ -10,7 +10,6 @@ import re
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
@@ -110,7 +109,8 @@ def test_show_on_real_companies_with_empty_fields(shared_data, tmp_path):
     frame[frame["company"].isin(names)].to_csv(tmp_path / "slice.csv", index=False)
     database = f"sqlite:///{tmp_path / 'store.sqlite'}"
     runner = CliRunner()
-    ingested = runner.invoke(main, ["ingest", str(tmp_path / "slice.csv"), "--preset", "glassdoor", "--database", database])
+    ingested = runner.invoke(main, ["ingest", str(tmp_path / "slice.csv"), "--preset", "glassdoor",
+                                    "--database", database])
     assert ingested.exit_code in (0, 3), ingested.output
     for name in names:
         shown = runner.invoke(main, ["show", name, "--limit", "20", "--database", database])
@@ -174,7 +174,8 @@ class _ScriptedBackend:
 
 
 @pytest.mark.slow  # the embedded pipeline runs under the LLM reviewer
-@pytest.mark.parametrize("verdict", ["Xylophones quietly orbit distant moons.", "Rated 3.8/5 overall by its reviewers."])
+@pytest.mark.parametrize("verdict", ["Xylophones quietly orbit distant moons.",
+                                     "Rated 3.8/5 overall by its reviewers."])
 def test_llm_rates_verdict_uses_the_reported_overall_rating(demo_reviews_path, verdict):
     from company_reviewer.data.load import read_reviews
     from company_reviewer.llm.reviewer import LLMReviewer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from pydantic import ValidationError
 
@@ -29,6 +28,8 @@ def test_content_hash_ignores_detected_language_only():
 
 
 def test_frame_schema_accepts_read_reviews_and_rejects_bad_frames(demo_reviews_path):
+    from pandera.errors import SchemaError
+
     schema = review_frame_schema()
     frame, _ = read_reviews(demo_reviews_path)
     canonical = frame[list(CANONICAL_COLUMNS)].astype({"date": "datetime64[ns]"})
@@ -37,5 +38,5 @@ def test_frame_schema_accepts_read_reviews_and_rejects_bad_frames(demo_reviews_p
     broken.loc[broken.index[0], "rating_overall"] = 9.0
     with pytest.raises(Exception, match="in_range|rating_overall"):
         schema.validate(broken)
-    with pytest.raises(Exception):
+    with pytest.raises(SchemaError):
         schema.validate(canonical.assign(company=""))

@@ -187,7 +187,8 @@ def test_sample_reviews_strategies() -> None:
     undated = frame.drop(columns=["rating_overall"])
     by_year = sample_reviews(undated, k=50, strategy="stratified")
     year_counts = year_bins(undated["date"]).value_counts().sort_index().to_numpy()
-    assert year_bins(by_year["date"]).value_counts().sort_index().to_numpy().tolist() == allocate(year_counts, 50).tolist()
+    assert (year_bins(by_year["date"]).value_counts().sort_index().to_numpy().tolist()
+            == allocate(year_counts, 50).tolist())
     assert len(sample_reviews(undated.drop(columns=["date"]), k=50, strategy="stratified")) == 50
     recent = sample_reviews(frame, k=50, strategy="recent")
     assert pd.to_datetime(recent["date"]).mean() > pd.to_datetime(frame["date"]).mean() + pd.Timedelta(days=365)

@@ -30,7 +30,7 @@ NORTHWIND = "Northwind Analytics"
 
 @pytest.fixture
 def store(sqlite_url, demo_reviews_path):
-    from company_reviewer.data.ingest import ingest_paths
+    from company_reviewer.store.ingest import ingest_paths
     from company_reviewer.store.db import get_engine
 
     engine = get_engine(sqlite_url)
@@ -129,7 +129,8 @@ def test_registry_errors_do_not_reveal_the_tracking_database(client, auth, tmp_p
     for spec in ("champion", "registry:7", "registry:nightly"):
         response = client.get(f"/v1/companies/{NORTHWIND}/review?model={spec}", headers=auth)
         assert response.status_code == 422, response.text
-        assert "secret-place" not in response.text and "mlflow.db" not in response.text and "sqlite" not in response.text
+        assert ("secret-place" not in response.text and "mlflow.db" not in response.text
+                and "sqlite" not in response.text)
     assert client.get(f"/v1/companies/{NORTHWIND}/review?model=registry:../../etc", headers=auth).status_code == 422
 
 
@@ -278,7 +279,7 @@ def test_slow_headers_and_bodies_are_cut_off(live_server, auth):
         assert answer.startswith(b"HTTP/1.1 408") and b'"detail"' in answer
     body_head = (f"POST /v1/reviews HTTP/1.1\r\nHost: x\r\nAuthorization: {auth['Authorization']}\r\n"
                  "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n").encode()
-    for closed, answer in _drip(live_server, body_head, b"x" * 100):
+    for closed, _answer in _drip(live_server, body_head, b"x" * 100):
         assert closed is not None and closed < 2.0 + 1.0, closed  # body deadline 2 s
     # An idle new connection is closed too, and the server still answers normally afterwards.
     idle = socket.create_connection(("127.0.0.1", live_server), timeout=5)
@@ -374,7 +375,8 @@ def test_baseline_version_is_its_weights(tmp_path):
     means = json.loads((tmp_path / "b" / "mean.json").read_text())
     (tmp_path / "b" / "mean.json").write_text(json.dumps({k: v + 0.1 for k, v in means.items()}))
     assert reviewer.version != before
-    assert get_reviewer("baseline:tfidf", {"artifact": str(tmp_path / "b")}).version == get_reviewer("baseline:tfidf").version
+    assert (get_reviewer("baseline:tfidf", {"artifact": str(tmp_path / "b")}).version
+            == get_reviewer("baseline:tfidf").version)
 
 
 @pytest.mark.slow  # runs the embedded model twice (a few seconds each)
@@ -394,7 +396,8 @@ def test_a_reinstalled_bundle_is_served_without_a_restart(store, auth, tmp_path,
         _touch_weights(copy)  # `train --install` over the running server's bundle
         second = client.get(url, headers=auth)
         assert second.headers["x-cache"] == "miss"
-        assert second.json()["model"]["version"] not in (version, "") and second.json()["model"]["version"].startswith("0.")
+        assert (second.json()["model"]["version"] not in (version, "")
+                and second.json()["model"]["version"].startswith("0."))
         client.app.state.serving.service.log.flush()
         with store.connect() as connection:
             logged = connection.execute(sa.select(tables.prediction_log.c.model_version)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from company_reviewer.data.ingest import ingest_file
+from company_reviewer.store.ingest import ingest_file
 from company_reviewer.store import tables
 from company_reviewer.store.db import current_revision
 from company_reviewer.store.repository import list_companies, load_reviews_frame
@@ -53,7 +53,8 @@ def test_snapshot_freezes_and_verifies(engine, tmp_path):
     info = create_snapshot(engine, "v1", companies=["Acme Corp"])
     assert info.n_reviews == 2 and len(info.content_hash) == 64
     # Later data does not change what the snapshot holds.
-    ingest_file(write_csv(tmp_path / "more.csv", [("Acme Corp", "a3", "", "3", "x", "ok pay", "")]), engine, source="test")
+    ingest_file(write_csv(tmp_path / "more.csv", [("Acme Corp", "a3", "", "3", "x", "ok pay", "")]), engine,
+                source="test")
     assert load_snapshot(engine, "v1")["review_id"].tolist() == ["a1", "a2"]
     assert [s.name for s in list_snapshots(engine)] == ["v1"]
     with pytest.raises(SnapshotError, match="already exists"):

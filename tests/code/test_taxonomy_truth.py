@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from company_reviewer.custom.truth import (
+from company_reviewer.evaluate.taxonomy_truth import (
     mapped_truth,
     scheme_for_taxonomy,
     truth_columns,

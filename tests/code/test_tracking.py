@@ -61,7 +61,7 @@ def test_tracking_failure_warns_and_continues(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COMPANY_REVIEWER_TRACKING_URI", f"sqlite:///{blocker}/x/mlflow.db")
     assert tracking.log_run("train", params={"a": 1}, metrics={}) is None
     assert "experiment tracking failed" in capsys.readouterr().err
-    with pytest.raises(Exception):
+    with pytest.raises(OSError):
         tracking.log_run("train", params={"a": 1}, metrics={}, strict=True)
 
 

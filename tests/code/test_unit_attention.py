@@ -41,7 +41,8 @@ def test_from_units_groups_by_review_keeping_field_order() -> None:
     vectors = np.eye(4, DIM, dtype=np.float32)
     units = ReviewUnits.from_units(np.array([1, 0, 1, 0]), np.array(["cons", "pros", "pros", "headline"]), vectors, 3)
     assert units.counts().tolist() == [2, 2, 0]
-    assert units.field.tolist() == [FIELD_INDEX["headline"], FIELD_INDEX["pros"], FIELD_INDEX["pros"], FIELD_INDEX["cons"]]
+    assert units.field.tolist() == [FIELD_INDEX["headline"], FIELD_INDEX["pros"], FIELD_INDEX["pros"],
+                                    FIELD_INDEX["cons"]]
     assert np.array_equal(units.embeddings[0], vectors[3])
 
 

@@ -296,7 +296,7 @@ def test_bulk_insert_stores_what_sqlalchemy_stores(engine, table_name: str) -> N
 
 def test_ingest_into_an_in_memory_sqlite_database(tmp_path) -> None:
     # One database per thread: the chunks are written from the ingesting thread, not a writer thread.
-    from company_reviewer.data.ingest import ingest_file
+    from company_reviewer.store.ingest import ingest_file
     from company_reviewer.store.db import get_engine
     from company_reviewer.store.repository import load_reviews_frame
 

@@ -70,7 +70,7 @@ def test_every_gold_reference_resolves_verbatim(references: pd.DataFrame, review
 def test_gold_references_resolve_in_an_ingested_store(references: pd.DataFrame, reviews: pd.DataFrame,
                                                       tmp_path) -> None:
     """Ingest the raw rows of the gold reviews and resolve against what the store holds."""
-    from company_reviewer.data.ingest import ingest_file
+    from company_reviewer.store.ingest import ingest_file
     from company_reviewer.store.db import get_engine
     from company_reviewer.store.repository import load_reviews_frame
 

@@ -74,7 +74,7 @@ def test_two_concurrent_ingests_of_one_file_report_exact_counts(database_url, tm
     processes = [subprocess.Popen(command, env=_env(200), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in processes]
-    for process, (out, err) in zip(processes, outputs):
+    for process, (_out, err) in zip(processes, outputs):
         assert process.returncode == 3, err[-2000:]
         assert "Traceback" not in err
     first, second = (json.loads(out) for out, _ in outputs)
@@ -138,7 +138,7 @@ def test_killed_ingest_is_marked_interrupted_and_the_rerun_reports_only_its_own_
 
 
 def test_only_batches_of_gone_processes_are_marked_interrupted(engine, tmp_path):
-    from company_reviewer.data.ingest import ingest_file
+    from company_reviewer.store.ingest import ingest_file
 
     now = dt.datetime.now(dt.timezone.utc)
     here = socket.gethostname()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from company_reviewer.data.ingest import ingest_file
+from company_reviewer.store.ingest import ingest_file
 from company_reviewer.store.repository import list_companies, quarantined_rows
 
 

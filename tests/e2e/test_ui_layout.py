@@ -133,7 +133,8 @@ def test_compare_chart_two_companies(server, browser, width):  # noqa: F811
     page.click("#compare-btn")
     page.wait_for_selector("#compare-result:not([hidden]) #compare-table tbody tr")
     assert page.locator("#compare-table tbody tr").count() == 13
-    colours = page.eval_on_selector_all("#compare-chart circle.rating", "cs => new Set(cs.map(c => c.getAttribute('fill'))).size")
+    colours = page.eval_on_selector_all("#compare-chart circle.rating",
+                                        "cs => new Set(cs.map(c => c.getAttribute('fill'))).size")
     assert colours == 2
     assert page.locator("#compare-chart circle.rating").count() == 2 * 13 - 1
     assert page.locator("#compare-legend .legend-item").count() == 2
@@ -141,7 +142,8 @@ def test_compare_chart_two_companies(server, browser, width):  # noqa: F811
     unrated = page.locator("#compare-chart text.unrated:not(.value)")
     assert unrated.count() == 1 and "Bluefin Logistics" in unrated.text_content()
     bluefin_colour = page.eval_on_selector_all(
-        "#compare-chart circle.rating", "cs => cs.find(c => c.textContent.startsWith('Bluefin Logistics:')).getAttribute('fill')")
+        "#compare-chart circle.rating",
+        "cs => cs.find(c => c.textContent.startsWith('Bluefin Logistics:')).getAttribute('fill')")
     assert unrated.get_attribute("fill") == bluefin_colour
     assert page.locator("#compare-table tr[data-dimension=diversity_inclusion] td.unrated").count() == 1
     for axis in ("Rating (1 = poor, 5 = excellent)", "Dimension" if width == "1280" else "Rating"):
@@ -247,7 +249,8 @@ def test_wiring_model_is_labelled(server, browser):  # noqa: F811
                            "experimental": "wiring model", "parameters": 134515008, "ratings_from": "embedded"}
         salary, benefits = review["dimensions"]["salary"], review["dimensions"]["benefits"]
         salary["generation"] = {"source": "llm", "kept": ["a", "b"], "dropped": ["c"], "retries": 0}
-        benefits["generation"] = {"source": "fallback", "kept": [], "dropped": [], "retries": 2, "error": "invalid JSON after 2 retries"}
+        benefits["generation"] = {"source": "fallback", "kept": [], "dropped": [], "retries": 2,
+                                  "error": "invalid JSON after 2 retries"}
         route.fulfill(response=response, json=review)
 
     page.route("**/v1/companies/*/review*", as_smollm)

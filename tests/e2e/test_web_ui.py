@@ -163,7 +163,8 @@ def test_compare_two_companies(server, page):
     assert page.locator("#compare-table tbody tr").count() == 13
     headers = page.locator("#compare-table thead th").all_text_contents()
     assert headers[0] == "Dimension" and sorted(headers[1:]) == ["Bluefin Logistics", "Northwind Analytics"]
-    colours = page.eval_on_selector_all("#compare-chart circle.rating", "cs => new Set(cs.map(c => c.getAttribute('fill'))).size")
+    colours = page.eval_on_selector_all("#compare-chart circle.rating",
+                                        "cs => new Set(cs.map(c => c.getAttribute('fill'))).size")
     assert colours == 2
     _shot(page, "05-compare")
     assert page.dialogs == []

@@ -12,7 +12,6 @@ import itertools
 import pandas as pd
 import pytest
 
-from company_reviewer.reviewer.base import get_reviewer
 from company_reviewer.reviewer.predict import company_groups, review_groups
 
 # Fictional review fragments (no real review text): a mixed, ordinary employer.

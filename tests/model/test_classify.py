@@ -49,8 +49,8 @@ def labelled():
 KNOWN_GAPS = {0, 1, 2, 3, 4, 6, 9}
 
 
-@pytest.mark.parametrize("index", [pytest.param(i, marks=pytest.mark.xfail(reason="issue 13: the shipped linear heads miss it",
-                                                                          strict=False))
+@pytest.mark.parametrize("index", [pytest.param(i, marks=pytest.mark.xfail(reason="issue 13: the shipped linear "
+                                                                                 "heads miss it", strict=False))
                                    if i in KNOWN_GAPS else i for i in range(len(CASES))])
 def test_clear_opinions_get_their_dimension_and_sentiment_whatever_the_field(labelled, index) -> None:
     _, _, dimension, sentiment = CASES[index]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from company_reviewer.data.ingest import ingest_file
+from company_reviewer.store.ingest import ingest_file
 from company_reviewer.retrain import RetrainError, decide, retrain, rollback
 from company_reviewer.store.repository import list_companies
 from company_reviewer.store.snapshots import create_snapshot
@@ -15,8 +15,10 @@ pytestmark = pytest.mark.slow
 def test_decision_rule_needs_lower_mae_and_no_spearman_collapse():
     champion = {"mean_mae": 0.30, "mean_spearman": 0.80}
     assert decide(champion, {"mean_mae": 0.25, "mean_spearman": 0.80}, min_improvement=0.0, max_spearman_drop=0.02)[0]
-    assert not decide(champion, {"mean_mae": 0.31, "mean_spearman": 0.9}, min_improvement=0.0, max_spearman_drop=0.02)[0]
-    assert not decide(champion, {"mean_mae": 0.25, "mean_spearman": 0.6}, min_improvement=0.0, max_spearman_drop=0.02)[0]
+    assert not decide(champion, {"mean_mae": 0.31, "mean_spearman": 0.9}, min_improvement=0.0,
+                      max_spearman_drop=0.02)[0]
+    assert not decide(champion, {"mean_mae": 0.25, "mean_spearman": 0.6}, min_improvement=0.0,
+                      max_spearman_drop=0.02)[0]
 
 
 def test_retrain_keeps_or_promotes_and_rollback_restores(sqlite_url, shared_data, tmp_path, monkeypatch):
@@ -28,7 +30,8 @@ def test_retrain_keeps_or_promotes_and_rollback_restores(sqlite_url, shared_data
     ingest_file(shared_data / "glassdoor" / "reviews.csv.gz", engine, preset="glassdoor")
     companies = list_companies(engine)
     companies = companies[companies["n_reviews"].between(60, 300)].head(12)
-    create_snapshot(engine, "recent", companies=[f"{s}::{c}" for s, c in zip(companies["source"], companies["company"])])
+    create_snapshot(engine, "recent",
+                    companies=[f"{s}::{c}" for s, c in zip(companies["source"], companies["company"])])
 
     with pytest.raises(RetrainError, match="nothing to roll back"):
         rollback()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from company_reviewer.data.ingest import ingest_file
+from company_reviewer.store.ingest import ingest_file
 from company_reviewer.reviewer.base import get_reviewer
 from company_reviewer.store.repository import list_companies, load_reviews_frame
 from company_reviewer.store.snapshots import create_snapshot

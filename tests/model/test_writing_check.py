@@ -27,7 +27,8 @@ N_REVIEWS = 50
 _SUFFIX = re.compile(r"\s*\((\d+) (?:reviews|Bewertungen)\)$")
 _RATING = re.compile(r"(?<![\d.,])(\d[.,]\d)/5")
 _INTERVAL = re.compile(r"(\d[.,]\d)\u2013(\d[.,]\d)")
-_BAD_PLURAL = re.compile(r"(?<![\d.,])1 (?:reviews|reviewers|Bewertungen)\b|\b(?:[02-9]|\d{2,}) (?:review|reviewer|Bewertung)\b(?![-\w])")
+_BAD_PLURAL = re.compile(r"(?<![\d.,])1 (?:reviews|reviewers|Bewertungen)\b"
+                         r"|\b(?:[02-9]|\d{2,}) (?:review|reviewer|Bewertung)\b(?![-\w])")
 
 
 def _held_out_keys() -> list[str]:
@@ -70,7 +71,8 @@ def check_review(review, thin_names: dict[str, list[str]]) -> list[str]:
             problems.append(f"{review.company}/{key}: plural error in {paragraph!r}")
     text = review.overall.verdict
     stated = [_num(x) for x in _RATING.findall(text)]
-    if review.overall.rating is not None and (not stated or any(x != fmt_rating(review.overall.rating) for x in stated)):
+    if (review.overall.rating is not None
+            and (not stated or any(x != fmt_rating(review.overall.rating) for x in stated))):
         problems.append(f"{review.company}: verdict states {stated}, overall is {fmt_rating(review.overall.rating)}")
     if _BAD_PLURAL.search(text):
         problems.append(f"{review.company}: plural error in the verdict {text!r}")
@@ -216,6 +218,7 @@ def test_markdown_headings_show_the_paragraphs_numbers(held_out_reviews):
             if d.rating is not None and f"\u2014 {fmt_rating(d.rating)}/5" not in markdown:
                 problems.append(f"{review.company}/{d.label}: heading is not {fmt_rating(d.rating)}/5")
         o = review.overall
-        if o.interval is not None and f"{fmt_rating(o.interval[0])}\u2013{fmt_rating(o.interval[1])}" not in markdown.split("\n\n")[1]:
+        if (o.interval is not None
+                and f"{fmt_rating(o.interval[0])}\u2013{fmt_rating(o.interval[1])}" not in markdown.split("\n\n")[1]):
             problems.append(f"{review.company}: overall interval line differs from the verdict's")
     assert not problems, "\n".join(problems)

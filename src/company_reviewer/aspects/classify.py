@@ -134,7 +134,7 @@ _LOADED: dict[str, AspectClassifier] = {}
 
 def load_aspect_classifier(model: str | None = None) -> AspectClassifier:
     """The heads of ``model``: ``embedded`` (default: the shipped bundle) or a bundle folder."""
-    from company_reviewer.reviewer.embedded.bundle import default_artifact_path
+    from company_reviewer.bundled import default_artifact_path
 
     if model in (None, "", "embedded"):
         folder = default_artifact_path() / "aspects"

@@ -24,7 +24,8 @@ _PATTERNS = [
     # English: "ignore (all) (of) (the/your) previous instructions", "disregard the above"
     rf"\b(?:ignore|disregard|forget|override|bypass|skip)\s+(?:all\s+|any\s+|every\s+)?(?:of\s+)?"
     rf"(?:the\s+|your\s+|my\s+|these\s+|those\s+)?{_PRIOR}\s+{_ORDERS}",
-    rf"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:above|everything above|what (?:came|was said) before)",
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:the\s+)?"
+    r"(?:above|everything above|what (?:came|was said) before)",
     rf"\b(?:ignore|disregard)\s+(?:all|any)\s+(?:your\s+)?{_ORDERS}\b",
     r"\b(?:system|developer)\s*(?:prompt|message|override|instruction)s?\s*[:\]>]",
     r"^\s*(?:system|assistant|developer)\s*:",
@@ -39,7 +40,8 @@ _PATTERNS = [
     # JSON-ish fragments carrying ratings or verdicts
     r"[{,]\s*\"(?:rating|overall|verdict|score|dimensions|sentiment)\"\s*:\s*[\"\d{\[]",
     # German
-    r"\b(?:ignoriere|ignoriert|ignorieren sie|vergiss|vergessen sie|missachte)\s+(?:alle\s+)?(?:die\s+|deine\s+|ihre\s+)?"
+    r"\b(?:ignoriere|ignoriert|ignorieren sie|vergiss|vergessen sie|missachte)\s+"
+    r"(?:alle\s+)?(?:die\s+|deine\s+|ihre\s+)?"
     r"(?:vorherigen|bisherigen|obigen|vorigen|vorangegangenen|früheren)\s+(?:anweisungen|befehle|regeln|instruktionen|vorgaben)",
     r"\b(?:du bist|sie sind) (?:jetzt |nun |ab sofort )?(?:ein |eine )?(?:ki|assistent|sprachmodell|chatbot)\b",
     r"\b(?:bewerte|gib)\b[^.!?\n]{0,40}\b(?:alle|jede)\b[^.!?\n]{0,30}\b(?:dimensionen|kategorien)\b",

@@ -8,6 +8,7 @@ companies the model never saw.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -188,7 +189,7 @@ HEAD_PARAMS: dict[str, dict[str, float]] = {"minilm": {"C_dimension": 4.0, "C_se
                                             "e5": {"C_dimension": 4.0, "C_sentiment": 1.0}}
 
 
-def fit_aspect_heads(out: "Path", held_out: set[str] | None = None, random_state: int = 0, tuned: bool = False,
+def fit_aspect_heads(out: Path, held_out: set[str] | None = None, random_state: int = 0, tuned: bool = False,
                      progress: bool = False) -> dict[str, Any]:
     """Train the language routes on the packaged hand labels and save them under ``out``.
 

@@ -9,11 +9,13 @@ from company_reviewer.cli.common import RegistryName, database_option
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", required=False, type=click.Path(dir_okay=False))
-@click.option("--company", "companies", multiple=True, help="Only this company (repeatable); without INPUT: from the store.")
+@click.option("--company", "companies", multiple=True,
+              help="Only this company (repeatable); without INPUT: from the store.")
 @click.option("--all-stored", is_flag=True, help="Without INPUT: every company in the store.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="JSONL output, one company review per line (written when the run completes).")
-@click.option("--engine", default="local", show_default=True, type=RegistryName("batch_engines"), help="local, ray or a plugin's.")
+@click.option("--engine", default="local", show_default=True, type=RegistryName("batch_engines"),
+              help="local, ray or a plugin's.")
 @click.option("--ray-address", default=None, envvar="RAY_ADDRESS",
               help="Ray cluster to join (auto, ray://head:10001); default: start Ray on this machine.")
 @click.option("--workers", type=click.IntRange(1), default=None, help="Ray actors (default: CPUs available).")

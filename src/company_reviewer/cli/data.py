@@ -43,7 +43,7 @@ def ingest(paths, preset, mappings, source, encoding, as_json, database_url):
     Exit status: 0 all rows stored or duplicates; 3 some rows quarantined
     (see `company-reviewer quarantine`); 4 a file could not be read (other files were ingested).
     """
-    from company_reviewer.data.ingest import ingest_paths, summary_json
+    from company_reviewer.store.ingest import ingest_paths, summary_json
 
     engine = open_engine(database_url)
     summary = ingest_paths(
@@ -151,12 +151,14 @@ def show(company, limit, as_json, database_url):
         "company": company, "n_reviews": int(len(frame)), "sources": sorted(frame["source"].unique().tolist()),
         "date_min": str(frame["date"].dropna().min()) if frame["date"].notna().any() else None,
         "date_max": str(frame["date"].dropna().max()) if frame["date"].notna().any() else None,
-        "mean_rating": None if frame["rating_overall"].isna().all() else round(float(frame["rating_overall"].mean()), 3),
+        "mean_rating": (None if frame["rating_overall"].isna().all()
+                        else round(float(frame["rating_overall"].mean()), 3)),
         "languages": frame["language"].fillna("unknown").value_counts().to_dict(),
     }
     latest = frame.sort_values("date", ascending=False, na_position="last").head(limit)
     if as_json:
-        stats["latest"] = json.loads(latest.drop(columns=["sub_ratings", "attributes"]).to_json(orient="records", date_format="iso"))
+        stats["latest"] = json.loads(
+            latest.drop(columns=["sub_ratings", "attributes"]).to_json(orient="records", date_format="iso"))
         click.echo(json.dumps(stats, ensure_ascii=False, default=str))
         return
     import pandas as pd

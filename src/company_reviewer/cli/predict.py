@@ -13,7 +13,8 @@ from company_reviewer.cli.common import database_option, emit, load_groups, opti
 @click.command()
 @click.argument("input_path", metavar="INPUT", required=False, type=click.Path(dir_okay=False))
 @click.option("--company", "companies", multiple=True,
-              help="Review only this company (repeatable). Without INPUT: companies in the store (NAME or SOURCE::NAME).")
+              help="Review only this company (repeatable). Without INPUT: companies in the store "
+                   "(NAME or SOURCE::NAME).")
 @click.option("--max-reviews", default=50, show_default=True, type=click.IntRange(1, 10_000),
               help="Reviews used per company (sampled when there are more).")
 @click.option("--sample", "sample", default="stratified", show_default=True,

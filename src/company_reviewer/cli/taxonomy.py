@@ -61,7 +61,8 @@ def check(path: str, as_json: bool) -> None:
               help="A review file (any format `ingest` reads): show coverage and example units on it.")
 @click.option("--max-reviews", default=200, show_default=True, type=click.IntRange(1, 5000),
               help="Reviews sampled from --sample.")
-@click.option("--examples", default=3, show_default=True, type=click.IntRange(0, 10), help="Example units per dimension.")
+@click.option("--examples", default=3, show_default=True, type=click.IntRange(0, 10),
+              help="Example units per dimension.")
 @click.option("--preset", default=None, help="Layout of --sample (default: detected).")
 @click.option("--json", "as_json", is_flag=True, help="Print the taxonomy (and coverage) as JSON.")
 def show(spec: str, sample_path: str | None, max_reviews: int, examples: int, preset: str | None,

@@ -1,1 +1,2 @@
-"""The data layer: canonical records, readers, presets, cleaning and ingestion."""
+"""The data layer: canonical records, readers, presets, cleaning and validation
+(``store.ingest`` writes the records into the store)."""

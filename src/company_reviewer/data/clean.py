@@ -331,8 +331,9 @@ def detect_languages(texts: Sequence[str] | pd.Series, low_accuracy: bool = True
     Only the first 300 characters are looked at; texts with fewer than 12 letters get None.
     A text whose function words are unambiguous English, German, French, Spanish or Portuguese is
     decided by them (:func:`stopword_languages`; ~20x faster on the Glassdoor reviews); lingua
-    decides the rest (``stopwords=False``: all). Low-accuracy mode is the default: it is several times faster and, on reviews of a few
-    sentences, as accurate (see the data tests); pass ``low_accuracy=False`` for very short texts.
+    decides the rest (``stopwords=False``: all). Low-accuracy mode is the default: it is several
+    times faster and, on reviews of a few sentences, as accurate (see the data tests); pass
+    ``low_accuracy=False`` for very short texts.
     """
     samples = _language_samples(texts)
     codes: dict[str, str | None] = {}

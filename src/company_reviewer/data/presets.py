@@ -419,7 +419,8 @@ BUILTIN_ORDER = ("canonical", "glassdoor", "indeed", "ambitionbox", "kununu")
 
 def list_presets() -> list[Preset]:
     """Every preset, ``canonical`` first."""
-    names = sorted(registry.presets.names(), key=lambda n: BUILTIN_ORDER.index(n) if n in BUILTIN_ORDER else len(BUILTIN_ORDER))
+    names = sorted(registry.presets.names(),
+                   key=lambda n: BUILTIN_ORDER.index(n) if n in BUILTIN_ORDER else len(BUILTIN_ORDER))
     return [registry.presets.get(name) for name in names]
 
 

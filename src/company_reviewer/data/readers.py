@@ -44,7 +44,6 @@ import json
 import shutil
 import tempfile
 import re
-import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field

@@ -85,7 +85,8 @@ def load_prices(path: str | Path | None = None) -> dict[str, dict[str, float]]:
             raise FileNotFoundError(f"price table {file} does not exist")
         return dict(LOCAL_PRICES)
     table = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    return {**LOCAL_PRICES, **{str(k): {"prompt": float(v.get("prompt", 0)), "completion": float(v.get("completion", 0))}
+    return {**LOCAL_PRICES, **{str(k): {"prompt": float(v.get("prompt", 0)),
+                                        "completion": float(v.get("completion", 0))}
                                for k, v in table.items()}}
 
 
@@ -124,7 +125,7 @@ def evaluate_model(spec: str, frame: pd.DataFrame, *, options: dict | None = Non
     """Review every company of ``frame`` (or the ``companies`` keys) with model ``spec`` and score it.
 
     ``taxonomy`` (a custom one; None or the default: the 12) reviews along its dimensions; each
-    scheme category is then scored against the dimensions mapping to it (``custom.truth``), and
+    scheme category is then scored against the dimensions mapping to it (``evaluate.taxonomy_truth``), and
     the dimensions with no truth are listed in ``summary["unscored_dimensions"]``.
 
     ``frame`` holds all reviews of those companies (the all-reviews truth needs them); each company
@@ -132,7 +133,7 @@ def evaluate_model(spec: str, frame: pd.DataFrame, *, options: dict | None = Non
     """
     from tqdm import tqdm
 
-    from company_reviewer.custom.truth import scheme_for_taxonomy
+    from company_reviewer.evaluate.taxonomy_truth import scheme_for_taxonomy
     from company_reviewer.reviewer.base import get_reviewer
     from company_reviewer.reviewer.predict import taxonomy_review_function
     from company_reviewer.sampling import sample_reviews

@@ -54,7 +54,8 @@ WIRING_MODEL = "wiring model"
 
 class LLMOptions(ReviewerOptions):
     mode: Literal["grounded", "single"] = "grounded"
-    llm_rates: bool = Field(False, description="Ratings from the LLM (kept near the embedded ones) instead of the embedded model.")
+    llm_rates: bool = Field(False, description="Ratings from the LLM (kept near the embedded ones) instead of the "
+                                               "embedded model.")
     max_retries: int = Field(1, ge=0, le=5, description="Retries with the validation error fed back.")
     max_tokens: int | None = Field(None, ge=16, description="Per call; default 400 grounded (room for the longest "
                                    "reply the schema allows), 2200 single.")

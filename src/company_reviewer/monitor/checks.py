@@ -73,8 +73,8 @@ def data_checks(reference: pd.DataFrame, current: pd.DataFrame, *, thresholds: T
     checks.append(Check("language_mix", "data", "psi", value, t.language_psi,
                         _enough(len(ref_lang), len(cur_lang), t) and value >= t.language_psi,
                         len(ref_lang), len(cur_lang),
-                        {"categories": [str(c) for c in categories], "reference": p_ref.tolist(), "current": p_cur.tolist(),
-                         "chi2_p_value": S.chi_squared(ref_lang, cur_lang)[1]}))
+                        {"categories": [str(c) for c in categories], "reference": p_ref.tolist(),
+                         "current": p_cur.tolist(), "chi2_p_value": S.chi_squared(ref_lang, cur_lang)[1]}))
 
     ref_stars, cur_stars = F.star_ratings(reference), F.star_ratings(current)
     for name in sorted(set(ref_stars) & set(cur_stars)):

@@ -82,7 +82,8 @@ def to_html(checks: Sequence[Check], *, reference: str, current: str) -> str:
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px}}
 tr.bad td{{background:#fde2e1}}.bad{{color:#a40000}}.ok{{color:#1a6b1a}}
 figure{{display:inline-block;margin:6px}}figcaption{{font-size:12px;text-align:center}}</style></head><body>
-<h1>Drift report</h1><p>Reference: <code>{html.escape(reference)}</code> &nbsp; Current: <code>{html.escape(current)}</code></p>
+<h1>Drift report</h1><p>Reference: <code>{html.escape(reference)}</code> &nbsp;\
+ Current: <code>{html.escape(current)}</code></p>
 {verdict}
 <table><tr><th>check</th><th>kind</th><th>statistic</th><th>value</th><th>threshold</th>
 <th>n reference</th><th>n current</th><th>result</th></tr>{rows}</table>

@@ -23,7 +23,8 @@ TEXT_FIELDS = ("headline", "pros", "cons", "advice", "text")
 
 def review_documents(reviews: pd.DataFrame) -> list[str]:
     columns = [c for c in TEXT_FIELDS if c in reviews.columns]
-    return [" \n".join(str(v) for v in row if isinstance(v, str) and v) for row in reviews[columns].itertuples(index=False)]
+    return [" \n".join(str(v) for v in row if isinstance(v, str) and v)
+            for row in reviews[columns].itertuples(index=False)]
 
 
 class TfidfRidgeBaseline:
@@ -60,7 +61,8 @@ class TfidfRidgeBaseline:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         vocabulary = {term: int(i) for term, i in self.vectorizer_.vocabulary_.items()}
-        (folder / "tfidf.json").write_text(json.dumps({"params": {"alpha": self.alpha, "max_features": self.max_features,
+        (folder / "tfidf.json").write_text(json.dumps({"params": {"alpha": self.alpha,
+                                                                  "max_features": self.max_features,
                                                                   "min_df": self.min_df}, "vocabulary": vocabulary}))
         np.savez_compressed(folder / "tfidf.npz", idf=self.vectorizer_.idf_, coef=self.coef_, intercept=self.intercept_)
 
@@ -135,11 +137,13 @@ class BaselineReviewer(Reviewer):
             rating = predicted.get(target) if target else None
             dimensions[dimension.id] = DimensionReview(
                 label=dimension.label, rating=None if rating is None else round(rating, 2), interval=None,
-                mentions=0, summary="Baseline: rating only, no text analysis." if rating else "Not rated by this baseline.",
+                mentions=0,
+                summary="Baseline: rating only, no text analysis." if rating else "Not rated by this baseline.",
             )
         overall = predicted.get("overall")
         return CompanyReview(
-            company=company, n_reviews_used=len(reviews), model=ModelInfo(name=f"baseline:{kind}", version=self.version),
+            company=company, n_reviews_used=len(reviews),
+            model=ModelInfo(name=f"baseline:{kind}", version=self.version),
             overall=OverallReview(rating=None if overall is None else round(overall, 2), interval=None,
                                   verdict=f"Baseline ({kind}) rating only."),
             dimensions=dimensions,

@@ -111,7 +111,8 @@ def _provenance(generation) -> str | None:
     """One line saying who wrote a dimension's text, for LLM reviews (None for the embedded model)."""
     if generation is None:
         return None
-    dropped = f"; {len(generation.dropped)} LLM sentence(s) dropped by the grounding check" if generation.dropped else ""
+    dropped = (f"; {len(generation.dropped)} LLM sentence(s) dropped by the grounding check"
+               if generation.dropped else "")
     if generation.source == "llm":
         return f"*Text written by the LLM ({len(generation.kept)} grounded sentence(s) kept{dropped}).*"
     if generation.source == "fallback":

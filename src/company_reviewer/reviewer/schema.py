@@ -43,7 +43,8 @@ class Generation(_Frozen):
     after every retry, a backend error, or nothing survived the grounding check)."""
 
     source: Literal["llm", "embedded", "fallback"]
-    kept: list[str] = Field(default_factory=list, description="LLM sentences and bullets that passed the grounding check.")
+    kept: list[str] = Field(default_factory=list,
+                            description="LLM sentences and bullets that passed the grounding check.")
     dropped: list[str] = Field(default_factory=list, description="LLM sentences and bullets that failed it.")
     retries: int = Field(0, ge=0)
     error: str | None = Field(None, description="Why the LLM text was not used (fallback only).")

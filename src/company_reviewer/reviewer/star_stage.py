@@ -82,7 +82,8 @@ def review_ratings(reviews: pd.DataFrame) -> pd.DataFrame:
     """
     out: dict[str, Any] = {}
     n = len(reviews)
-    overall = reviews["rating_overall"] if "rating_overall" in reviews.columns else pd.Series(np.nan, index=reviews.index)
+    overall = (reviews["rating_overall"] if "rating_overall" in reviews.columns
+               else pd.Series(np.nan, index=reviews.index))
     out["overall"] = pd.to_numeric(overall, errors="coerce").to_numpy(dtype=float)
     subs = [_sub_dict(v) for v in reviews["sub_ratings"]] if "sub_ratings" in reviews.columns else [{}] * n
     for t in SUB_TARGETS:
@@ -105,7 +106,8 @@ def _means(values: np.ndarray, min_n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- company draws ----------------------------------------------------------------------------
-def draw_rows(n_rows: int, key: str, size: int, n_draws: int, seed: int, pool_size: int | None = None) -> list[np.ndarray]:
+def draw_rows(n_rows: int, key: str, size: int, n_draws: int, seed: int,
+              pool_size: int | None = None) -> list[np.ndarray]:
     """Seeded ``size``-row draws of one company (positions 0..n_rows-1), the same for every model.
 
     A company with at most ``size`` rows gives one draw of all of them. ``pool_size`` first picks a
@@ -400,7 +402,8 @@ class StarStage:
                                "resid_sd": num(self.stars_only_resid_sd_[j]),
                                "cv_mae": num(self.stars_only_cv_mae_[j])},
                 "alpha": num(self.alpha_[j]), "resid_sd": num(self.resid_sd_[j]), "cv_mae": num(self.cv_mae_[j]),
-                "text_mae": num(self.text_mae_[j]), "text_rmse": num(self.text_rmse_[j]), "direct_mae": num(self.direct_mae_[j]),
+                "text_mae": num(self.text_mae_[j]), "text_rmse": num(self.text_rmse_[j]),
+                "direct_mae": num(self.direct_mae_[j]),
                 "direct": bool(self.direct_[j]), "companies": int(self.n_companies_[j]),
                 "draws": int(self.n_draws_[j]), "source": self.source_[j],
             }

@@ -33,7 +33,8 @@ class _Strict(BaseModel):
 
 class ReviewRequest(_Strict):
     company: str = Field(min_length=1, max_length=200, description="The company the reviews are about.")
-    reviews: list[Any] = Field(description="Canonical review objects (company, review_id, date, pros, cons, text, ...).")
+    reviews: list[Any] = Field(description="Canonical review objects (company, review_id, date, pros, cons, "
+                                           "text, ...).")
     model: str | None = Field(None, description="embedded (default), baseline:tfidf, baseline:mean, ...")
     max_reviews: int | None = Field(None, ge=1, le=MAX_REVIEWS_LIMIT, description="Reviews used (sampled when more).")
     taxonomy: str | dict[str, Any] | None = Field(None, description="A built-in taxonomy's name (GET /v1/taxonomies) "
@@ -47,7 +48,8 @@ class JobInput(_Strict):
 
 class JobRequest(_Strict):
     companies: list[str] = Field(default_factory=list, description="Companies in the store (NAME or SOURCE::NAME).")
-    inputs: list[JobInput] = Field(default_factory=list, description="Companies with their reviews, as in POST /v1/reviews.")
+    inputs: list[JobInput] = Field(default_factory=list,
+                                   description="Companies with their reviews, as in POST /v1/reviews.")
     model: str | None = None
     max_reviews: int | None = Field(None, ge=1, le=MAX_REVIEWS_LIMIT)
 
@@ -80,7 +82,8 @@ async def authenticate(request: Request) -> int | None:
                                 headers={"WWW-Authenticate": "Bearer"})
         key_id = serving.keys.key_id(key.strip())
         if key_id is None:
-            raise HTTPException(403, "invalid or revoked API key; ask for a new one (`company-reviewer keys create NAME`)")
+            raise HTTPException(403, "invalid or revoked API key; ask for a new one "
+                                     "(`company-reviewer keys create NAME`)")
         client = ("key", key_id)
     request.state.key_id = key_id
     wait = serving.limiter.acquire(client)
@@ -248,7 +251,8 @@ def chat(body: ChatRequest, request: Request) -> dict:
     else:
         frame = load_reviews_frame(serving.service.engine, [body.company])
         if frame.empty:
-            raise HTTPException(404, f"no reviews for {body.company!r} in the store; send `reviews` or pick a listed company")
+            raise HTTPException(404, f"no reviews for {body.company!r} in the store; "
+                                     "send `reviews` or pick a listed company")
     return answer(display_name(body.company), body.question, frame, serving.settings.chat_model, k=body.k)
 
 

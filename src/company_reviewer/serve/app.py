@@ -190,7 +190,8 @@ def _metrics_allowed(serving: Serving, request) -> None:
         host = request.client.host if request.client else ""
         if host in LOOPBACK_HOSTS or host.startswith("127."):
             return
-        raise HTTPException(403, "/metrics is served to loopback clients only (COMPANY_REVIEWER_METRICS_ACCESS=loopback)")
+        raise HTTPException(403, "/metrics is served to loopback clients only "
+                                 "(COMPANY_REVIEWER_METRICS_ACCESS=loopback)")
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -234,7 +235,8 @@ def create_app(settings: ServeSettings | None = None):
 
     app = FastAPI(title="company-reviewer", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Structured company reviews from employee reviews: 12 dimensions, ratings with "
-                              "intervals, pros/cons and verbatim quotes. Authenticate with `Authorization: Bearer KEY`.")
+                              "intervals, pros/cons and verbatim quotes. "
+                              "Authenticate with `Authorization: Bearer KEY`.")
     app.state.serving = serving
 
     @app.exception_handler(RequestValidationError)

@@ -293,7 +293,8 @@ class ReviewService:
 
     def store_fingerprint(self, company: str) -> str:
         with self.engine.connect() as connection:
-            hashes = connection.execute(sa.select(tables.reviews.c.content_hash).where(company_filter(company))).scalars().all()
+            hashes = connection.execute(
+                sa.select(tables.reviews.c.content_hash).where(company_filter(company))).scalars().all()
         if not hashes:
             raise UnknownCompany(company)
         return fingerprint(hashes)

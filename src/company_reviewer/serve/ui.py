@@ -72,7 +72,8 @@ def render_openapi(spec: dict) -> str:
                 parts.append("<table><tr><th>parameter</th><th>in</th><th>type</th><th>required</th></tr>")
                 for p in params:
                     parts.append(f"<tr><td>{esc(p['name'])}</td><td>{esc(p['in'])}</td>"
-                                 f"<td>{esc(_schema_name(p.get('schema', {})))}</td><td>{p.get('required', False)}</td></tr>")
+                                 f"<td>{esc(_schema_name(p.get('schema', {})))}</td>"
+                                 f"<td>{p.get('required', False)}</td></tr>")
                 parts.append("</table>")
             body = op.get("requestBody", {}).get("content", {})
             for media, content in body.items():

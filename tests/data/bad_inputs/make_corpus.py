@@ -167,7 +167,8 @@ def build() -> None:
         exit=0, stored=["g1", "g2", "g3"],
         values={"g1": {"company": "EvilCo"}, "g2": {"company": "ZeroWidth Inc"}, "g3": {"pros": "Nice team"}})
     case("markup_and_html.csv", csv_text([
-        row("g1", company="[blink]EvilCo[/blink]"), row("g2", pros="<script>alert(1)</script> [x](javascript:alert(1))"),
+        row("g1", company="[blink]EvilCo[/blink]"),
+        row("g2", pros="<script>alert(1)</script> [x](javascript:alert(1))"),
         row("g3", pros="Good &amp; fair<br>pay")]),
         exit=0, stored=["g1", "g2", "g3"],
         values={"g1": {"company": "[blink]EvilCo[/blink]"}, "g3": {"pros": "Good & fair\npay"}})

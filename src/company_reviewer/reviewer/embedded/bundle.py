@@ -11,9 +11,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+# The shipped folder lives with the package's other bundled files; callers read it from here.
+from company_reviewer.bundled import default_artifact_path
 
 MANIFEST = "manifest.json"
 # Files of a bundle folder that are not the embedded model's weights: its documentation, and the
@@ -74,10 +76,6 @@ def stat_signature(folder: Path, exclude: tuple[str, ...] = NOT_WEIGHTS) -> tupl
             continue
         signature.append((relative.as_posix(), stat.st_size, stat.st_mtime_ns))
     return tuple(signature)
-
-
-def default_artifact_path() -> Path:
-    return Path(str(resources.files("company_reviewer") / "artifacts" / "embedded"))
 
 
 @lru_cache(maxsize=4)

@@ -98,7 +98,8 @@ class EmbeddedReviewer(Reviewer):
         taxonomy = load_taxonomy()
         cu = analyse_units(reviews, bundle, get_encoder(), aspects=self.aspects)
         # The rating heads read the same units the classifier just read: no second encoding.
-        units = ReviewUnits.from_units(cu.units["review_index"].to_numpy(), cu.units["field"], cu.embeddings, len(reviews))
+        units = ReviewUnits.from_units(cu.units["review_index"].to_numpy(), cu.units["field"], cu.embeddings,
+                                       len(reviews))
         estimates, bases = self._estimates(reviews, units)
         overall = estimates["overall"]
         language = language_of(reviews["language"].tolist()) if "language" in reviews.columns else "en"

@@ -177,7 +177,8 @@ _NEEDS = {
         "diversity_inclusion": "an inclusive workplace", "communication": "clear communication",
     },
     "de": {
-        "salary": "ein hohes Gehalt", "benefits": "gute Sozialleistungen", "work_life_balance": "planbare Arbeitszeiten",
+        "salary": "ein hohes Gehalt", "benefits": "gute Sozialleistungen",
+        "work_life_balance": "planbare Arbeitszeiten",
         "career_growth": "schnellen Aufstieg", "learning_development": "strukturierte Weiterbildung",
         "management": "gute Führung", "culture": "eine gesunde Unternehmenskultur",
         "colleagues": "ein unterstützendes Team", "working_conditions": "gute Arbeitsbedingungen",
@@ -342,7 +343,8 @@ _BAND_DE_NEUTER = ("ein schlechtes", "ein schwaches", "ein mittelmäßiges", "ei
 
 def _certainty(facts: DimensionFacts) -> int:
     """2 well supported, 1 reasonably firm, 0 tentative: mentions and interval width."""
-    width = 9.0 if facts.interval is None else float(fmt_rating(facts.interval[1])) - float(fmt_rating(facts.interval[0]))
+    width = (9.0 if facts.interval is None
+             else float(fmt_rating(facts.interval[1])) - float(fmt_rating(facts.interval[0])))
     if facts.mentions >= 15 and width <= 1.0 + 1e-9:
         return 2
     if facts.mentions >= 6 and width <= 1.3 + 1e-9:
@@ -499,7 +501,8 @@ def _side_sentence(points: Sequence[Point], side: str, leading: bool, language: 
             text += "."
             return text if leading else "On the other side, " + text[0].lower() + text[1:]
         options = (
-            f"The {nouns} {'clusters' if praise else 'cluster'} around two points: one raised by {a.n_reviews} reviewers{_quoted(fa, language)}, "
+            f"The {nouns} {'clusters' if praise else 'cluster'} around two points: "
+            f"one raised by {a.n_reviews} reviewers{_quoted(fa, language)}, "
             f"the other by {b.n_reviews}{_quoted(fb, language)}.",
             f"Two {'points of praise' if praise else 'complaints'} recur, one from {a.n_reviews} reviewers"
             f"{_quoted(fa, language)} and one from {b.n_reviews}{_quoted(fb, language)}.",
@@ -510,7 +513,8 @@ def _side_sentence(points: Sequence[Point], side: str, leading: bool, language: 
         a = recurring[0]
         fa = frag[points.index(a)]
         if leading and len(points) == 1:
-            return f"The {nouns} come{'s' if praise else ''} down to one point, made by {a.n_reviews} reviewers{_quoted(fa, language)}."
+            return (f"The {nouns} come{'s' if praise else ''} down to one point, made by {a.n_reviews} reviewers"
+                    f"{_quoted(fa, language)}.")
         if leading:
             options = (
                 f"One {noun if not praise else 'point of praise'} recurs, made by {a.n_reviews} reviewers"
@@ -556,8 +560,8 @@ def _gap_sentence(facts: DimensionFacts, language: str) -> str:
                 f"critical, so the rating may flatter {g['it']}.")
     if kinder:
         if de:
-            return (f"Die Kommentare sind freundlicher als die Note: {_of_the(pos, m, 'de')} Bewertungen, die das Thema "
-                    f"ansprechen, sind positiv.")
+            return (f"Die Kommentare sind freundlicher als die Note: {_of_the(pos, m, 'de')} Bewertungen, "
+                    f"die das Thema ansprechen, sind positiv.")
         return (f"The comments are kinder than the score: {_of_the(pos, m)} reviewers who raise {g['it']} are "
                 f"positive, so read the rating with care.")
     return ""
@@ -824,7 +828,8 @@ def verdict(
                 parts.append(f"Reviewers single out {name[k]}: {_of(f.positive, f.mentions, language)} who "
                              f"mention {_grammar(f, k)['it']} are positive.")
             else:
-                items = [f"{name[k]} ({_of(f.positive, f.mentions, language)} who mention {_grammar(f, k)['it']} are positive)"
+                items = [f"{name[k]} ({_of(f.positive, f.mentions, language)} "
+                         f"who mention {_grammar(f, k)['it']} are positive)"
                          if i == 0 else f"{name[k]} ({_of(f.positive, f.mentions, language)})"
                          for i, (k, f) in enumerate(strengths)]
                 standout = all(f.rating is None or float(fmt_rating(f.rating)) >= 3.5 for _, f in strengths)
@@ -845,7 +850,8 @@ def verdict(
                 parts.append(f"The real risk is {name[k]}: {_of(f.negative, f.mentions, language)} reviewers "
                              f"who raise {_grammar(f, k)['it']} are critical.")
             else:
-                items = [f"{name[k]} ({_of(f.negative, f.mentions, language)} who raise {_grammar(f, k)['it']} are critical)"
+                items = [f"{name[k]} ({_of(f.negative, f.mentions, language)} "
+                         f"who raise {_grammar(f, k)['it']} are critical)"
                          if i == 0 else f"{name[k]} ({_of(f.negative, f.mentions, language)})"
                          for i, (k, f) in enumerate(risks)]
                 parts.append(f"The real risks are {_join(items, language)}.")
