@@ -28,6 +28,8 @@ class UnitLabels:
     sentiment: np.ndarray    # (n, d, 3) p(positive, negative, neutral | dimension)
     mentions: np.ndarray     # (n, d) bool: detected
     instruction: np.ndarray  # (n,) bool: instruction-like, never labelled
+    # (n, d, 3) sentiment from the words alone (every field read as "text"), when asked for.
+    wording: np.ndarray | None = None
 
     @property
     def score(self) -> np.ndarray:
@@ -79,17 +81,20 @@ class AspectClassifier:
             return np.full(len(english), "en", dtype=object)
         return np.where(english, "en", "other").astype(object)
 
-    def classify(self, units: pd.DataFrame, minilm_vectors: np.ndarray | None = None) -> UnitLabels:
+    def classify(self, units: pd.DataFrame, minilm_vectors: np.ndarray | None = None,
+                 wording: bool = False) -> UnitLabels:
         """Label a frame of units (``text``; optional ``field`` and ``language``).
 
         ``minilm_vectors`` are the units' MiniLM embeddings when the caller has them already
-        (used by the linear MiniLM heads only).
+        (used by the linear MiniLM heads only). ``wording``: also the sentiment each unit's words
+        carry without its field (``UnitLabels.wording``), from the same encoding.
         """
         n = len(units)
         d = len(self.ids)
         proba = np.zeros((n, d), dtype=np.float32)
         sentiment = np.zeros((n, d, len(SENTIMENTS)), dtype=np.float32)
         sentiment[:, :, 2] = 1.0
+        from_words = sentiment.copy() if wording else None
         thresholds = np.ones((n, d), dtype=np.float32)
         texts = units["text"].fillna("").astype(str).tolist()
         fields = (units["field"].fillna("text").astype(str).tolist() if "field" in units.columns else ["text"] * n)
@@ -109,11 +114,15 @@ class AspectClassifier:
                     X = _encoder(head.encoder).encode(chosen_texts)
                 proba[rows] = head.predict_proba(X, chosen_fields)
                 sentiment[rows] = head.sentiment_proba(X, chosen_fields)
+                if from_words is not None:
+                    from_words[rows] = head.sentiment_proba(X, ["text"] * len(rows))
             else:
                 proba[rows], sentiment[rows] = head.predict_arrays(chosen_texts, chosen_fields)
+                if from_words is not None:
+                    from_words[rows] = head.predict_arrays(chosen_texts, ["text"] * len(rows))[1]
             thresholds[rows] = head.thresholds_
         mentions = (proba >= thresholds) & ~instruction[:, None]
-        return UnitLabels(self.ids, proba, sentiment, mentions, instruction)
+        return UnitLabels(self.ids, proba, sentiment, mentions, instruction, wording=from_words)
 
 
 def _encoder(route: str):

@@ -78,6 +78,16 @@ def unit_claims(labels) -> list[frozenset[Claim]]:
             for row in range(len(labels.mentions))]
 
 
+def text_claims(classifier, texts: list[str], language: str,
+                embeddings: np.ndarray | None = None) -> list[frozenset[Claim]]:
+    """The (dimension, sentiment) claims ``classifier`` reads in each text, read as plain text (no
+    pros/cons field); ``embeddings``: the texts' MiniLM vectors when the caller has them."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": list(texts), "field": "text", "language": language})
+    return unit_claims(classifier.classify(frame, minilm_vectors=embeddings))
+
+
 @dataclass
 class GroundingCheck:
     """Checks sentences against one set of evidence; ``encoder`` is the shared sentence encoder.
@@ -113,10 +123,7 @@ class GroundingCheck:
 
     def claims(self, texts: list[str], embeddings: np.ndarray | None = None) -> list[frozenset[Claim]]:
         """The classifier's (dimension, sentiment) claims of each text."""
-        import pandas as pd
-
-        frame = pd.DataFrame({"text": list(texts), "field": "text", "language": self.language})
-        return unit_claims(self.classifier.classify(frame, minilm_vectors=embeddings))
+        return text_claims(self.classifier, texts, self.language, embeddings)
 
     def _claim_problem(self, claims: frozenset[Claim], side: str | None) -> str | None:
         if not claims:

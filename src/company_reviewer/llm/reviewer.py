@@ -35,7 +35,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from company_reviewer.embedding import get_encoder
 from company_reviewer.llm.backends.base import LLMBackend, LLMBackendError, get_backend
-from company_reviewer.llm.grounding import GroundingCheck, looks_like_instruction, split_sentences, unit_claims
+from company_reviewer.llm.grounding import GroundingCheck, looks_like_instruction, split_sentences, text_claims
 from company_reviewer.llm.prompts import grounded_messages, single_messages, system_prompts
 from company_reviewer.llm.schemas import SUMMARY_CHARS, DimensionParagraph, LLMCompanyReview, json_schema_for
 from company_reviewer.reviewer.base import Reviewer, ReviewerOptions
@@ -203,8 +203,7 @@ class LLMReviewer(Reviewer):
             support_claims = [frozenset((units.dimension_ids[d], str(units.sentiments[i, d]))
                                         for d in np.flatnonzero(units.mentions[i])) for i in rows]
             if measured:
-                frame = pd.DataFrame({"text": list(measured), "field": "text", "language": language})
-                support_claims += unit_claims(classifier.classify(frame, minilm_vectors=embeddings[-1]))
+                support_claims += text_claims(classifier, list(measured), language, embeddings[-1])
         return GroundingCheck(get_encoder(), support, self.options.grounding_threshold, facts=facts,
                               secrets=system_prompts(), support_embeddings=support_embeddings,
                               classifier=classifier, dimension=dimension, language=language,

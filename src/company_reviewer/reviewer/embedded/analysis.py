@@ -96,7 +96,7 @@ def analyse_units(reviews: pd.DataFrame, bundle, encoder, aspects=None) -> Compa
 def _classified_units(units: pd.DataFrame, embeddings: np.ndarray, aspects) -> CompanyUnits:
     from company_reviewer.aspects.model import SENTIMENTS
 
-    labels = aspects.classify(units[["text", "field", "language"]], minilm_vectors=embeddings)
+    labels = aspects.classify(units[["text", "field", "language"]], minilm_vectors=embeddings, wording=True)
     best = labels.sentiment.argmax(axis=2)
     sentiments = np.asarray(SENTIMENTS, dtype=object)[best]
     confidence = labels.proba * np.take_along_axis(labels.sentiment, best[:, :, None], axis=2)[:, :, 0]
@@ -109,10 +109,9 @@ def _classified_units(units: pd.DataFrame, embeddings: np.ndarray, aspects) -> C
     units["sentiment"] = np.where(unit_score > POLARITY_MARGIN, "positive",
                                   np.where(unit_score < -POLARITY_MARGIN, "negative", "neutral"))
     units["instruction"] = labels.instruction
-    wording = aspects.classify(units[["text", "language"]], minilm_vectors=embeddings).sentiment
     return CompanyUnits(units.reset_index(drop=True), embeddings, labels.proba, labels.mentions,
                         tuple(labels.ids), scores=scores, sentiments=sentiments, confidence=confidence,
-                        wording=wording)
+                        wording=labels.wording)
 
 
 @lru_cache(maxsize=2)
