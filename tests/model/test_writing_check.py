@@ -195,6 +195,22 @@ def test_verdict_only_names_dimensions_whose_split_agrees():
     assert 2 <= len(re.findall(r"[.!?](?:\s|$)", text)) <= 4, text
 
 
+def test_german_verdict_verbs_agree_with_plural_names():
+    def f(label, mentions, pos, neg, rating):
+        return DimensionFacts(label, 50, mentions, pos, neg, mentions - pos - neg, rating, (rating - 0.4, rating + 0.4),
+                              (), (), language="de")
+
+    # One strength and one risk, each a plural noun: "die Kollegen werden", "Risiko sind die Arbeitsbedingungen".
+    plural = verdict("Acme", 50, 3.4, (3.1, 3.7), {"colleagues": f("Kollegen", 30, 25, 2, 3.9),
+                                                     "working_conditions": f("Arbeitsbedingungen", 25, 2, 20, 2.8)},
+                     language="de")
+    assert "Hervorgehoben werden die Kollegen" in plural, plural
+    assert "Das größte Risiko sind die Arbeitsbedingungen" in plural, plural
+    singular = verdict("Acme", 50, 3.4, (3.1, 3.7), {"salary": f("Gehalt", 30, 25, 2, 3.9),
+                                                       "management": f("Führung", 25, 2, 20, 2.8)}, language="de")
+    assert "Hervorgehoben wird das Gehalt" in singular and "Das größte Risiko ist die Führung" in singular, singular
+
+
 def test_trend_windows():
     leans = pd.Series([0.9, 0.8, 0.7, -0.9, -0.8, -0.7, 0.5], index=[0, 1, 2, 3, 4, 5, 6])
     dates = pd.Series(["2025-05-01", "2025-03-01", "2025-01-10", "2023-01-01", "2022-06-01", "2022-02-01", None])

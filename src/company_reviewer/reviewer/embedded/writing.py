@@ -150,6 +150,9 @@ _GERMAN_NAMES = {
     "communication": ("Kommunikation", "die Kommunikation"),
 }
 
+# German names that are plural nouns ("die Kollegen werden ..."), for the verb that follows.
+_GERMAN_PLURAL = frozenset({"benefits", "career_growth", "colleagues", "working_conditions"})
+
 # Who a company suits: what a strength offers and what a risk withholds.
 _OFFERS = {
     "en": {
@@ -821,7 +824,8 @@ def verdict(
             items = [f"{name[k]} ({_of(f.positive, f.mentions, language)} Bewertungen dazu sind positiv)"
                      if i == 0 else f"{name[k]} ({_of(f.positive, f.mentions, language)})"
                      for i, (k, f) in enumerate(strengths)]
-            parts.append(f"Hervorgehoben {'wird' if len(items) == 1 else 'werden'} {_join(items, language)}.")
+            singular = len(strengths) == 1 and strengths[0][0] not in _GERMAN_PLURAL
+            parts.append(f"Hervorgehoben {'wird' if singular else 'werden'} {_join(items, language)}.")
         else:
             if len(strengths) == 1:
                 k, f = strengths[0]
@@ -839,7 +843,8 @@ def verdict(
         if de:
             if len(risks) == 1:
                 k, f = risks[0]
-                parts.append(f"Das größte Risiko ist {name[k]}: {_of(f.negative, f.mentions, language)} "
+                verb = "sind" if k in _GERMAN_PLURAL else "ist"
+                parts.append(f"Das größte Risiko {verb} {name[k]}: {_of(f.negative, f.mentions, language)} "
                              f"Bewertungen dazu sind kritisch.")
             else:
                 items = [f"{name[k]} ({_of(f.negative, f.mentions, language)} kritisch)" for k, f in risks]
