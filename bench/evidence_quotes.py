@@ -181,6 +181,10 @@ def _share(part: int, whole: int) -> str:
 
 def report(args) -> None:
     work = Path(args.work)
+    if not (work / "quotes.csv").is_file():
+        # The quotes hold review text, so they live outside the repository and must be collected here first.
+        raise SystemExit(f"no collected quotes at {work / 'quotes.csv'}: run `bench/evidence_quotes.py collect "
+                         "--before-src SRC` first (see this script's docstring)")
     quotes = pd.read_csv(work / "quotes.csv", keep_default_na=False)
     quotes["agrees"] = classifier_agreement(quotes)
     test = set(held_out_companies(16))
